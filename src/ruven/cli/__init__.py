@@ -1,0 +1,54 @@
+"""The ``ruven`` command line: a thin layer that renders the core's result objects.
+
+Exit codes are decided here, in one place: 0 success; 1 findings (invalid data,
+differences, files ``fmt --check`` would change, a failed query); 2 usage error; 3 ruven
+could not do the job. A traceback is printed only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ruven.cli.app import cli
+from ruven.cli.output import STATE, emit_error
+
+__all__ = ["cli", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns (and exits with) the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    STATE.debug = "--debug" in args
+    STATE.format = "text"
+    try:
+        rv = cli.main(args=args, prog_name="ruven", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        code = 1
+    except click.ClickException as exc:  # usage errors (click's own): exit 2
+        exc.show()
+        code = exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the one place that turns failures into exit codes
+        from ruven.errors import RuvenError
+
+        if STATE.debug:
+            raise
+        if isinstance(exc, RuvenError):
+            emit_error(exc.code, exc.message, exc.hint, exc.location)
+            code = exc.exit_code
+        else:
+            emit_error(
+                "internal-error",
+                f"{type(exc).__name__}: {exc}",
+                "this is a bug in ruven, not in your data: re-run with --debug and report the traceback",
+            )
+            code = 3
+    sys.stdout.flush()
+    if argv is None:
+        sys.exit(code)
+    return code

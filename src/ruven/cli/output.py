@@ -1,0 +1,70 @@
+"""Rendering helpers shared by the commands: formats, JSON envelope, errors, progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+
+@dataclass
+class _State:
+    format: str = "text"
+    debug: bool = False
+
+
+STATE = _State()
+
+
+def format_option(*choices: str, default: str = "text") -> Any:
+    """The one ``--format`` option of a command; remembers the choice for error rendering."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        STATE.format = value
+        return value
+
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        callback=remember,
+        is_eager=True,
+        help="Output format: " + ", ".join(choices) + ".",
+    )
+
+
+package_option = click.option(
+    "--package",
+    "-p",
+    "package",
+    type=click.Path(),
+    default=None,
+    envvar="RUVEN_PACKAGE",
+    help="datapackage.json or its folder [default: found from the current folder; env RUVEN_PACKAGE].",
+)
+
+
+def echo_json(doc: dict[str, Any]) -> None:
+    """Print exactly one JSON document on stdout."""
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+
+
+def emit_error(code: str, message: str, hint: str = "", location: str = "") -> None:
+    """Report a failure: JSON envelope on stdout in json mode, a readable line on stderr always."""
+    if STATE.format == "json":
+        echo_json({"ok": False, "error": {"code": code, "message": message, "hint": hint, "location": location}})
+    where = f"{location}: " if location else ""
+    click.echo(f"error: {where}{message} ({code})", err=True)
+    if hint:
+        click.echo(f"  hint: {hint}", err=True)
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr, only for people watching a terminal."""
+    if sys.stderr.isatty():
+        click.echo(f"… {message}", err=True)

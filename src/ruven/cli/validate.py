@@ -1,0 +1,78 @@
+"""``ruven validate``: every layer's findings in one report."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ruven.cli.output import echo_json, format_option, package_option, progress
+from ruven.report import LAYERS, ValidationReport
+from ruven.validate.layers import DEFAULT_LAYERS
+
+
+def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+@click.command()
+@package_option
+@format_option("text", "json", "github")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    type=click.Choice(LAYERS),
+    help="Run only this layer (repeatable) [default: all layers].",
+)
+@click.option("--data-docs", type=click.Path(file_okay=False), default=None, help="Also write Great Expectations' HTML Data Docs into this folder.")
+@click.option("--today", callback=_parse_today, default=None, metavar="YYYY-MM-DD", help="Date that counts as today for the not-in-the-future checks.")
+def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...], data_docs: str | None, today: dt.date | None) -> int:
+    """Validate the package: descriptor, types, constraints, keys and the cross-table rules.
+
+    Prints every problem as `path:line:field: message (code)` with a hint, then a summary.
+    Exit 0 when valid, 1 when the data has errors (or warnings with --strict), 3 when the
+    package cannot be read. Validation never writes to the package.
+
+    \b
+    Examples:
+      ruven validate
+      ruven validate --format json > report.json
+      ruven validate --layer frictionless --strict
+      ruven validate --format github          # annotations in a GitHub workflow
+      ruven validate --data-docs build/data-docs
+    """
+    from ruven.validate import validate_package
+
+    chosen = [layer for layer in LAYERS if layer in layers] if layers else list(DEFAULT_LAYERS)
+    report = validate_package(package, layers=chosen, today=today, progress=lambda layer: progress(f"validating: {layer} layer"))
+    if data_docs:
+        from ruven.validate.expectations import build_data_docs
+
+        build_data_docs(package, data_docs)
+    render(report, fmt, strict)
+    return 0 if report.ok(strict) else 1
+
+
+def render(report: ValidationReport, fmt: str, strict: bool) -> None:
+    if fmt == "json":
+        echo_json(report.to_dict(strict))
+        return
+    for f in report.findings:
+        if fmt == "github":
+            level = "error" if f.severity == "error" or strict else "warning"
+            props = f"file={f.path}" + (f",line={f.line}" if f.line else "") + f",title={f.code}"
+            text = f"{f.field + ': ' if f.field else ''}{f.message}. {f.hint}".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            click.echo(f"::{level} {props}::{text}")
+        else:
+            sev = "warning: " if f.severity == "warning" else ""
+            click.echo(f"{f.location}: {sev}{f.message} ({f.code})")
+            if f.hint:
+                click.echo(f"    hint: {f.hint}")
+    click.echo(report.summary(strict))

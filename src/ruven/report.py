@@ -1,0 +1,119 @@
+"""One record for every finding of every validation layer, and the report that holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEVERITIES = ("error", "warning")
+LAYERS = ("frictionless", "pandera", "expectations")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A data problem: where it is, what is wrong, and what to do about it.
+
+    ``line`` is the physical CSV line (header = 1) or, for descriptor problems, the line of
+    ``datapackage.json``; ``None`` when the problem is about a whole table or file.
+    """
+
+    severity: str
+    layer: str
+    code: str
+    resource: str
+    path: str
+    line: int | None
+    field: str
+    value: str
+    message: str
+    hint: str = ""
+
+    @property
+    def location(self) -> str:
+        out = self.path or self.resource
+        if self.line is not None:
+            out += f":{self.line}"
+        if self.field:
+            out += f":{self.field}"
+        return out
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.path, self.line if self.line is not None else -1, self.field, self.code, self.severity, self.value, self.layer)
+
+    def dedupe_key(self) -> tuple[Any, ...]:
+        # The same problem found by two layers is one finding (the first layer wins).
+        return (self.path, self.line, self.field, self.code, self.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def truncate(value: Any, limit: int = 200) -> str:
+    """A cell value short enough to print; says how much was cut (never silently)."""
+    s = "" if value is None else str(value)
+    if len(s) > limit:
+        return s[:limit] + f"… [{len(s) - limit} more characters]"
+    return s
+
+
+@dataclass
+class ValidationReport:
+    """Every finding of a validation run, sorted and deduplicated across layers."""
+
+    package: str
+    version: str
+    layers: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        self.findings.extend(findings)
+
+    def finalize(self) -> ValidationReport:
+        seen: set[tuple[Any, ...]] = set()
+        out = []
+        for f in self.findings:  # layers run in order, so the first layer's record is kept
+            k = f.dedupe_key()
+            if k in seen:
+                continue
+            seen.add(k)
+            out.append(f)
+        self.findings = sorted(out, key=Finding.sort_key)
+        return self
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    def ok(self, strict: bool = False) -> bool:
+        return not self.errors and not (strict and self.warnings)
+
+    def summary(self, strict: bool = False) -> str:
+        n_rows = sum(self.rows.values())
+        state = "valid" if self.ok(strict) else "INVALID"
+        return (
+            f"{self.package} {self.version}: {state}: {len(self.errors)} error(s), {len(self.warnings)} warning(s) "
+            f"in {len(self.rows)} resource(s), {n_rows} row(s); layers: {', '.join(self.layers)}"
+        )
+
+    def to_dict(self, strict: bool = False) -> dict[str, Any]:
+        return {
+            "ok": self.ok(strict),
+            "package": self.package,
+            "version": self.version,
+            "strict": strict,
+            "layers": self.layers,
+            "summary": {
+                "errors": len(self.errors),
+                "warnings": len(self.warnings),
+                "rows": self.rows,
+                "seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            },
+            "findings": [f.to_dict() for f in self.findings],
+        }

@@ -1,0 +1,105 @@
+"""Shared test helpers: real files, real libraries, copies in tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def copy_package(dest: Path, fixture: str = "mini") -> Path:
+    """Copy a fixture package (its data/ and datapackage.json) plus the REAL schemas/ and
+    validation/ into ``dest``; returns the package folder. Fixtures never hold their own
+    schemas, so they cannot drift from the product's."""
+    pkg = dest / fixture
+    shutil.copytree(FIXTURES / fixture, pkg)
+    for folder in ("schemas", "validation"):
+        if (REPO / folder).exists():
+            shutil.copytree(REPO / folder, pkg / folder, dirs_exist_ok=True)
+    return pkg
+
+
+def copy_repo_package(dest: Path) -> Path:
+    """Copy the real package (descriptor, data, schemas, validation) into ``dest``."""
+    pkg = dest / "ruven"
+    pkg.mkdir()
+    for name in ("datapackage.json", "CHANGELOG.md", "README.md"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, pkg / name)
+    for folder in ("data", "schemas", "validation"):
+        if (REPO / folder).exists():
+            shutil.copytree(REPO / folder, pkg / folder)
+    return pkg
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def set_cell(path: Path, row_id: str, field: str, value: str) -> int:
+    """Set one cell of the row with ``id == row_id``; returns the row's CSV line (header = 1)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    col = header.index(field)
+    for i, r in enumerate(rows[1:], start=2):
+        if r[0] == row_id:
+            r[col] = value
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                csv.writer(fh, lineterminator="\n").writerows(rows)
+            return i
+    raise KeyError(row_id)
+
+
+def append_row(path: Path, values: dict[str, str]) -> int:
+    """Append a row (missing fields empty); returns its line."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    rows.append([values.get(h, "") for h in header])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    return len(rows)
+
+
+def load_json(text: str) -> dict:
+    return json.loads(text)
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    return copy_package(tmp_path)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``ruven`` in-process through its real entry point; returns (exit code, stdout, stderr)."""
+    from ruven.cli import main
+
+    r = CliRunner()
+    result = r.invoke(_Entry(), list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+class _Entry:
+    """Adapter so CliRunner drives ``ruven.cli.main`` (our exit-code logic), not the bare group."""
+
+    name = "ruven"
+
+    def main(self, args: list[str], prog_name: str | None = None, **extra: object) -> None:
+        from ruven.cli import main
+
+        sys.exit(main(list(args)))

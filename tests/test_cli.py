@@ -1,0 +1,61 @@
+"""The command group: --help is instant (no heavy imports), --version, info."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import REPO, run_cli
+
+HEAVY = ("pandas", "pandera", "great_expectations", "duckdb", "polars", "frictionless", "matplotlib", "pyarrow")
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code = "import sys; from ruven.cli import main; rc = main(['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] in %r))" % (HEAVY,)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert "Examples:" in proc.stdout
+
+
+def test_every_command_help_imports_nothing_heavy() -> None:
+    from ruven.cli.app import COMMANDS
+
+    code = (
+        "import sys\nfrom ruven.cli import main\n"
+        f"for c in {sorted(COMMANDS)!r}:\n    main([c, '--help'])\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_each_command_help_has_an_example() -> None:
+    from ruven.cli.app import COMMANDS
+
+    for c in COMMANDS:
+        code, out, _ = run_cli(c, "-h")
+        assert code == 0
+        assert "Example" in out, c
+
+
+def test_version() -> None:
+    code, out, _ = run_cli("--version")
+    assert code == 0
+    data = json.loads((REPO / "datapackage.json").read_text())
+    assert out.strip() == f"ruven 0.1.0, data package {data['version']}"
+
+
+def test_info_json() -> None:
+    code, out, _ = run_cli("info", "--package", str(REPO), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["ok"] is True and doc["name"] == "ruven"
+    names = [r["name"] for r in doc["resources"]]
+    assert names == ["sources", "actors", "deployments", "arms_purchases", "investments", "statements"]
+
+
+def test_info_text() -> None:
+    code, out, _ = run_cli("info", "--package", str(REPO))
+    assert code == 0
+    assert "deployments" in out and "Dates covered" in out

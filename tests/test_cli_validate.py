@@ -1,0 +1,167 @@
+"""`ruven validate`: the real package, one fixture per error class, formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, append_row, run_cli, set_cell
+
+
+def test_real_package_is_valid() -> None:
+    code, out, err = run_cli("validate", "--package", str(REPO), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0, [f for f in doc["findings"] if f["severity"] == "error"][:5]
+    assert doc["ok"] is True
+    assert doc["summary"]["errors"] == 0
+
+
+def test_upstream_frictionless_cli_accepts_the_package() -> None:
+    exe = Path(sys.executable).parent / "frictionless"
+    proc = subprocess.run([str(exe), "validate", "datapackage.json"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_mini_fixture_is_valid(mini: Path) -> None:
+    code, out, _ = run_cli("validate", "--package", str(mini))
+    assert code == 0, out
+    assert "valid: 0 error(s)" in out
+
+
+@pytest.mark.parametrize(
+    ("resource", "row_id", "field", "value", "code"),
+    [
+        pytest.param("deployments", "DEP-0001", "personnel_best", "about 100", "type-error", id="type-error"),
+        pytest.param("deployments", "DEP-0001", "start_date", "3/23/2019", "constraint-error", id="constraint-error-pattern"),
+        pytest.param("deployments", "DEP-0001", "status", "arived", "constraint-error", id="constraint-error-enum"),
+        pytest.param("deployments", "DEP-0001", "summary", "", "constraint-error", id="constraint-error-required"),
+        pytest.param("deployments", "DEP-0001", "actor_id", "ACT-0999", "foreign-key", id="foreign-key"),
+        pytest.param("arms_purchases", "ARM-0001", "financing_id", "INV-0999", "foreign-key", id="foreign-key-investments"),
+        pytest.param("actors", "ACT-0002", "parent_id", "ACT-0999", "foreign-key", id="foreign-key-self"),
+        pytest.param("investments", "INV-0001", "stake_percent", "120", "constraint-error", id="constraint-error-maximum"),
+        pytest.param("statements", "STM-0001", "is_translation", "yes", "type-error", id="type-error-boolean"),
+    ],
+)
+def test_error_class_is_located(mini: Path, resource: str, row_id: str, field: str, value: str, code: str) -> None:
+    line = set_cell(mini / "data" / f"{resource}.csv", row_id, field, value)
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--layer", "frictionless")
+    assert rc == 1
+    doc = json.loads(out)
+    hits = [f for f in doc["findings"] if f["code"] == code and f["line"] == line and f["field"] == field]
+    assert hits, doc["findings"]
+    assert hits[0]["path"] == f"data/{resource}.csv"
+    assert hits[0]["hint"]
+
+
+def test_primary_key_duplicate(mini: Path) -> None:
+    path = mini / "data" / "actors.csv"
+    line = append_row(path, {"id": "ACT-0001", "name": "Dup", "kind": "state", "country": "VE"})
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--layer", "frictionless")
+    assert rc == 1
+    codes = {(f["code"], f["line"]) for f in json.loads(out)["findings"]}
+    assert ("primary-key", line) in codes or ("unique-error", line) in codes
+
+
+def test_missing_file(mini: Path) -> None:
+    (mini / "data" / "statements.csv").unlink()
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--layer", "frictionless")
+    assert rc == 1
+    f = [f for f in json.loads(out)["findings"] if f["resource"] == "statements"]
+    assert f and f[0]["code"] == "scheme-error" and "does not exist" in f[0]["message"]
+
+
+def test_malformed_descriptor_exit_3(mini: Path) -> None:
+    p = mini / "datapackage.json"
+    p.write_text(p.read_text().replace('"name": "ruven-mini",', '"name": "ruven-mini"'))
+    rc, out, err = run_cli("validate", "--package", str(mini), "--format", "json")
+    assert rc == 3
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["error"]["code"] == "package-error"
+    assert doc["error"]["location"].endswith(":4:3")  # line:column of the JSON error
+    assert "Traceback" not in err
+
+
+def test_text_format_lines(mini: Path) -> None:
+    line = set_cell(mini / "data" / "deployments.csv", "DEP-0001", "actor_id", "ACT-0999")
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--layer", "frictionless")
+    assert rc == 1
+    assert f"data/deployments.csv:{line}:actor_id: ACT-0999 is not in data/actors.csv (foreign-key)" in out
+    assert out.strip().splitlines()[-1].startswith("ruven-mini 0.1.0: INVALID: 1 error(s)")
+
+
+def test_github_format(mini: Path) -> None:
+    line = set_cell(mini / "data" / "deployments.csv", "DEP-0001", "status", "gone")
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "github", "--layer", "frictionless")
+    assert rc == 1
+    assert f"::error file=data/deployments.csv,line={line},title=constraint-error::status:" in out
+
+
+def test_json_shape(mini: Path) -> None:
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--layer", "frictionless")
+    assert rc == 0
+    doc = json.loads(out)
+    assert set(doc) >= {"ok", "package", "version", "layers", "summary", "findings"}
+    assert set(doc["summary"]) >= {"errors", "warnings", "rows"}
+    assert doc["summary"]["rows"]["deployments"] == 1
+
+
+def test_usage_error_exit_2() -> None:
+    rc, _, err = run_cli("validate", "--layer", "nonsense")
+    assert rc == 2
+    assert "nonsense" in err
+
+
+def test_no_package_exit_3(tmp_path: Path) -> None:
+    rc, _, err = run_cli("validate", "--package", str(tmp_path / "nowhere"))
+    assert rc == 3
+    assert "no data package" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        pytest.param(b"\xef\xbb\xbfid,name\n", "encoding-error", id="bom"),
+        pytest.param("id,name\nACT-0001,Caf\xe9\n".encode("latin-1"), "encoding-error", id="latin-1"),
+        pytest.param("id,name\n".encode("utf-16"), "encoding-error", id="utf-16"),
+        pytest.param(b"", "source-error", id="empty-file"),
+        pytest.param(b"id,name\nACT-0001,A\x00B\n", "source-error", id="nul-byte"),
+    ],
+)
+def test_bytes_problems_are_findings(mini: Path, content: bytes, code: str) -> None:
+    (mini / "data" / "actors.csv").write_bytes(content)
+    rc, out, err = run_cli("validate", "--package", str(mini), "--format", "json", "--layer", "frictionless")
+    assert rc == 1, err
+    f = [f for f in json.loads(out)["findings"] if f["resource"] == "actors"]
+    assert f and f[0]["code"] == code
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("path", ["https://example.org/x.csv", "/etc/passwd", "../outside.csv"])
+def test_resource_path_outside_package(mini: Path, path: str) -> None:
+    p = mini / "datapackage.json"
+    p.write_text(p.read_text().replace('"data/actors.csv"', json.dumps(path)))
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--layer", "frictionless")
+    assert rc == 1
+    f = [f for f in json.loads(out)["findings"] if f["code"] == "resource-error" and f["path"] == "datapackage.json"]
+    assert f and f[0]["line"] and f[0]["field"] == "path"
+
+
+def test_validation_never_writes(mini: Path) -> None:
+    before = {p: p.read_bytes() for p in mini.rglob("*") if p.is_file()}
+    run_cli("validate", "--package", str(mini))
+    after = {p: p.read_bytes() for p in mini.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_copy_of_repo_package_is_valid(tmp_path: Path) -> None:
+    from conftest import copy_repo_package
+
+    pkg = copy_repo_package(tmp_path)
+    shutil.rmtree(pkg / "validation", ignore_errors=True)
+    rc, out, _ = run_cli("validate", "--package", str(pkg), "--layer", "frictionless")
+    assert rc == 0, out
