@@ -14,6 +14,8 @@ from ruven import __version__
 COMMANDS: dict[str, str] = {
     "validate": "ruven.cli.validate:validate",
     "info": "ruven.cli.info:info",
+    "query": "ruven.cli.query:query",
+    "build": "ruven.cli.build:build",
 }
 
 

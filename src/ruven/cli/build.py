@@ -1,0 +1,45 @@
+"""``ruven build``: the release files (DuckDB, Parquet, xlsx, zipped data package, SHA256SUMS)."""
+
+from __future__ import annotations
+
+import click
+
+from ruven.cli.output import echo_json, format_option, package_option, progress
+
+
+@click.command()
+@package_option
+@click.option("--out", "-o", "out", type=click.Path(file_okay=False), default="dist", show_default=True, help="Folder to write the release files into.")
+@format_option("text", "json")
+def build(package: str | None, out: str, fmt: str) -> int:
+    """Build the release files into --out, with nothing downloaded.
+
+    Writes <name>-<version>.duckdb (tables and views, opens read-only anywhere),
+    parquet/<table>.parquet, <name>-<version>.xlsx (one sheet per table, About and
+    Columns sheets), <name>-<version>.zip (the data package with bytes and hashes) and
+    SHA256SUMS. Every file but the .duckdb (and so SHA256SUMS) is byte-identical when built
+    twice from the same commit. Progress goes to stderr.
+
+    \b
+    Examples:
+      ruven build
+      ruven build --out /tmp/release --format json
+      cd dist && sha256sum -c SHA256SUMS
+    """
+    from ruven.release import build as run_build
+
+    result = run_build(package, out, progress=progress)
+    if fmt == "json":
+        echo_json({"ok": True, **result.to_dict()})
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table("file", "bytes", "reproducible", "sha256")
+    for a in result.artifacts:
+        table.add_row(a.relpath, f"{a.bytes:,}", "yes" if a.reproducible else "no", a.sha256[:16])
+    console.print(table)
+    rows = ", ".join(f"{k} {v}" for k, v in result.rows.items())
+    console.print(f"Built {result.name} {result.version} into {result.out} in {result.seconds:.1f} s ({rows}).")
+    return 0

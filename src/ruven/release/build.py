@@ -1,0 +1,274 @@
+"""``build()``: the release artifacts, made from the package with nothing downloaded.
+
+The build opens one DuckDB database (the future ``<name>-<version>.duckdb``), loads the
+package into it with :func:`ruven.query.load`, runs the artifact steps in :data:`STEPS`
+against it, closes and moves the database into place, and writes ``SHA256SUMS`` last.
+
+Adding an artifact (charts, a codebook PDF, ...) means writing one step function
+``step(ctx: BuildContext) -> None`` that writes its files under ``ctx.out`` (atomically,
+with :func:`ruven.release.repro.atomic_path`) and registers each with ``ctx.add(...)``,
+then appending it to :data:`STEPS` (or passing ``steps=[*STEPS, step]`` to :func:`build`).
+Steps may read the loaded tables and views through ``ctx.con`` but must not change them.
+
+Core module: it never prints and never exits; progress goes to the ``progress`` callback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ruven.errors import BuildError, RuvenError
+from ruven.package import DataPackage
+from ruven.query import all_table, ident, typed_columns
+from ruven.release.repro import atomic_path, build_time, sha256_file, write_zip
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+#: Files from the package root that go into the zip when they exist (besides the descriptor,
+#: the resources' data and schemas, and validation/).
+ZIP_EXTRA_FILES = ("README.md", "CHANGELOG.md", "LICENSE", "LICENSE-DATA.md", "LICENSE.md", "CITATION.cff")
+
+DUCKDB_NOT_REPRODUCIBLE = (
+    "DuckDB's storage format is not byte-stable: block allocation, checkpoint layout and "
+    "internal ids depend on threading and timing; the tables and views it holds are the same"
+)
+
+
+@dataclass
+class Artifact:
+    """One file the build wrote."""
+
+    path: Path
+    relpath: str
+    kind: str
+    description: str
+    reproducible: bool = True
+    note: str = ""
+    bytes: int = 0
+    sha256: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.relpath,
+            "kind": self.kind,
+            "description": self.description,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "reproducible": self.reproducible,
+            "note": self.note,
+        }
+
+
+@dataclass
+class BuildContext:
+    """What a build step gets: the package, the output folder, the loaded database and the build time."""
+
+    package: DataPackage
+    out: Path
+    stem: str  # "<name>-<version>", the prefix of the release files
+    when: dt.datetime  # the fixed time stamped into artifacts
+    con: duckdb.DuckDBPyConnection
+    progress: Callable[[str], None]
+    artifacts: list[Artifact] = field(default_factory=list)
+
+    def add(self, path: Path, kind: str, description: str, *, reproducible: bool = True, note: str = "") -> Artifact:
+        art = Artifact(path, path.relative_to(self.out).as_posix(), kind, description, reproducible, note)
+        art.bytes = path.stat().st_size
+        art.sha256 = sha256_file(path)
+        self.artifacts.append(art)
+        return art
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    name: str
+    version: str
+    artifacts: list[Artifact]
+    rows: dict[str, int]
+    seconds: float
+
+    def artifact(self, kind: str) -> Artifact:
+        return next(a for a in self.artifacts if a.kind == kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "name": self.name,
+            "version": self.version,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 3),
+            "artifacts": [a.to_dict() for a in self.artifacts],
+        }
+
+
+Step = Callable[[BuildContext], None]
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def parquet_step(ctx: BuildContext) -> None:
+    """``parquet/<resource>.parquet``: every row of each table (withdrawn ones included, like the CSV), typed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for res in ctx.package:
+        ctx.progress(f"parquet: {res.name}")
+        table = ctx.con.sql(f"SELECT * FROM {ident(all_table(res))}").to_arrow_table().combine_chunks()
+        comments = {name: comment for name, _, comment in typed_columns(res)}
+        fields = [f.with_metadata({"description": comments.get(f.name, "")}) for f in table.schema]
+        meta = {
+            "ruven:resource": res.name,
+            "ruven:title": res.title,
+            "ruven:description": res.description,
+            "ruven:package": ctx.package.name,
+            "ruven:version": ctx.package.version,
+        }
+        table = table.cast(pa.schema(fields, metadata=meta))
+        dest = ctx.out / "parquet" / f"{res.name}.parquet"
+        with atomic_path(dest) as tmp:
+            pq.write_table(table, tmp, compression="zstd", compression_level=9, write_statistics=True, store_schema=True)
+        ctx.add(dest, "parquet", f"{res.title}: every row, typed (withdrawn rows included, see `withdrawn`).")
+
+
+def xlsx_step(ctx: BuildContext) -> None:
+    """``<stem>.xlsx``: one sheet per table for spreadsheet users, plus About and Columns sheets."""
+    from ruven.release.xlsx import write_workbook
+
+    dest = ctx.out / f"{ctx.stem}.xlsx"
+    ctx.progress("xlsx: writing the workbook")
+    write_workbook(ctx, dest)
+    ctx.add(dest, "xlsx", "Workbook: one sheet per table with column descriptions, an About and a Columns sheet.")
+
+
+def zip_step(ctx: BuildContext) -> None:
+    """``<stem>.zip``: the data package itself, with ``bytes`` and ``hash`` for each resource."""
+    ctx.progress("zip: packing the data package")
+    pkg = ctx.package
+    root = pkg.root
+    files: dict[str, Path] = {}
+    descriptor = json.loads(pkg.descriptor_path.read_text(encoding="utf-8"))
+    for res_desc, res in zip(descriptor.get("resources", []), pkg, strict=True):
+        if not res.path.exists():
+            raise BuildError(f"{res.relpath} does not exist", "create the file or remove the resource", location=res.relpath)
+        files[res.relpath] = res.path
+        res_desc["bytes"] = res.path.stat().st_size
+        res_desc["hash"] = "sha256:" + sha256_file(res.path)
+        if res.schema_path is not None:
+            files[res.schema_path.relative_to(root).as_posix()] = res.schema_path
+    validation = root / "validation"
+    if validation.is_dir():
+        for p in sorted(validation.rglob("*")):
+            if p.is_file() and not p.name.startswith("."):
+                files[p.relative_to(root).as_posix()] = p
+    for name in ZIP_EXTRA_FILES:
+        if (root / name).is_file():
+            files[name] = root / name
+    text = json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n"
+    members = [(f"{ctx.stem}/datapackage.json", text.encode("utf-8"))]
+    members += [(f"{ctx.stem}/{rel}", path.read_bytes()) for rel, path in files.items()]
+    dest = ctx.out / f"{ctx.stem}.zip"
+    write_zip(dest, members, ctx.when)
+    ctx.add(dest, "zip", "The data package: datapackage.json (with bytes and sha256 hash per resource), data/, schemas/, validation/, README, CHANGELOG, licences.")
+
+
+#: The artifact steps, run in order after the DuckDB database is loaded. Append to add one.
+STEPS: list[Step] = [parquet_step, xlsx_step, zip_step]
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build(
+    package: str | os.PathLike[str] | DataPackage | None = None,
+    out: str | os.PathLike[str] = "dist",
+    *,
+    steps: list[Step] | None = None,
+    progress: Callable[[str], None] | None = None,
+    threads: int | None = None,
+) -> BuildResult:
+    """Build the release files of ``package`` into ``out`` and return what was written.
+
+    Writes ``<name>-<version>.duckdb``, ``parquet/<resource>.parquet``, ``<name>-<version>.xlsx``,
+    ``<name>-<version>.zip`` (and whatever extra ``steps`` write), then ``SHA256SUMS``. Every
+    file is written to a temporary name and moved into place. Nothing is downloaded.
+    """
+    import duckdb
+
+    from ruven.query import load
+
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    version = pkg.version or "0.0.0"
+    stem = f"{pkg.name or 'ruven'}-{version}"
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = out_dir.resolve()
+    when = build_time(str(pkg.descriptor.get("created", "")) or None)
+    db_dest = out_dir / f"{stem}.duckdb"
+    artifacts: list[Artifact] = []
+    rows: dict[str, int] = {}
+    try:
+        with ExitStack() as stack:
+            db_tmp = stack.enter_context(atomic_path(db_dest))
+            config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+            if threads:
+                config["threads"] = threads
+            con = duckdb.connect(str(db_tmp), config=config)
+            stack.callback(con.close)
+            say(f"duckdb: loading {len(pkg.resources)} tables")
+            load(con, pkg)
+            for res in pkg:
+                rows[res.name] = con.execute(f"SELECT count(*) FROM {ident(all_table(res))}").fetchall()[0][0]
+            ctx = BuildContext(pkg, out_dir, stem, when, con, say, artifacts)
+            for step in STEPS if steps is None else steps:
+                step(ctx)
+            say("duckdb: writing the database file")
+            con.execute("CHECKPOINT")
+            con.close()
+        ctx.add(
+            db_dest,
+            "duckdb",
+            "DuckDB database: typed tables (<table>_all with withdrawn rows) and the research views.",
+            reproducible=False,
+            note=DUCKDB_NOT_REPRODUCIBLE,
+        )
+    except RuvenError:
+        raise
+    except duckdb.Error as exc:
+        raise BuildError(f"DuckDB failed while building: {exc}", "run `ruven validate`; re-run with --debug for a traceback") from exc
+    except OSError as exc:
+        raise BuildError(f"cannot write {exc.filename or out_dir}: {exc.strerror}", "check the output folder and free disk space") from exc
+    _write_sums(ctx)
+    order = {"duckdb": 0, "parquet": 1, "xlsx": 2, "zip": 3}
+    artifacts.sort(key=lambda a: (order.get(a.kind, 4), a.relpath))
+    return BuildResult(out_dir, pkg.name, version, artifacts, rows, time.perf_counter() - started)
+
+
+def _write_sums(ctx: BuildContext) -> None:
+    dest = ctx.out / "SHA256SUMS"
+    lines = "".join(f"{a.sha256}  {a.relpath}\n" for a in sorted(ctx.artifacts, key=lambda a: a.relpath))
+    with atomic_path(dest) as tmp:
+        tmp.write_text(lines, encoding="utf-8", newline="\n")
+    reproducible = all(a.reproducible for a in ctx.artifacts)
+    ctx.add(
+        dest,
+        "sha256sums",
+        "SHA-256 of every other file (check with `sha256sum -c SHA256SUMS`).",
+        reproducible=reproducible,
+        note="" if reproducible else "lists the hash of the .duckdb file, which differs between builds",
+    )
+
+
+__all__ = ["STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "parquet_step", "xlsx_step", "zip_step"]
