@@ -14,6 +14,7 @@ from ruven import __version__
 COMMANDS: dict[str, str] = {
     "validate": "ruven.cli.validate:validate",
     "info": "ruven.cli.info:info",
+    "fmt": "ruven.cli.fmt:fmt",
     "query": "ruven.cli.query:query",
     "build": "ruven.cli.build:build",
 }
