@@ -36,21 +36,74 @@ def validate_package(
                 report.rows[res.name] = res.row_count()
             except (UnicodeDecodeError, OSError, ValueError):
                 report.rows[res.name] = 0
-    for layer in order:
+    if "frictionless" in order or "pandera" in order:
+        _row_layers(pkg, report, order, today or dt.date.today(), progress)
+    if "expectations" in order:
         if progress:
-            progress(layer)
+            progress("expectations")
         t0 = time.perf_counter()
-        if layer == "frictionless":
-            from ruven.validate import structural
+        from ruven.validate import expectations
 
-            report.extend(structural.check(pkg))
-        elif layer == "pandera":
-            from ruven.validate import rules
-
-            report.extend(rules.check(pkg, today=today))
-        elif layer == "expectations":
-            from ruven.validate import expectations
-
-            report.extend(expectations.check(pkg))
-        report.timings[layer] = time.perf_counter() - t0
+        report.extend(expectations.check(pkg))
+        report.timings["expectations"] = time.perf_counter() - t0
     return report.finalize()
+
+
+def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, progress: ProgressFn | None) -> None:
+    """Layers 1 and 2 in one pass over the tables: each CSV is parsed once, checked by the
+    structural engine, then by the pandera rules, then dropped (only the key columns and the
+    small reference tables stay), so memory holds one big table at a time."""
+    import os
+
+    from ruven.validate import structural
+
+    t = {"frictionless": 0.0, "pandera": 0.0}
+    structural_on = "frictionless" in order
+    rules_on = "pandera" in order
+    if progress:
+        progress(" + ".join(layer for layer in order if layer != "expectations"))
+    t0 = time.perf_counter()
+    if structural_on and os.environ.get("RUVEN_STRUCTURAL") == "frictionless":
+        report.extend(structural.check_frictionless(pkg))
+        structural_on = False
+    findings, safe = structural.preflight(pkg)
+    meta = structural.metadata(pkg, safe)
+    if "frictionless" in order:
+        report.extend(findings + meta)
+    t["frictionless" if structural_on else "pandera"] += time.perf_counter() - t0
+    if meta:  # the schemas themselves are broken: row checks would be meaningless
+        _store(report, t, order)
+        return
+    from ruven.validate import rules
+    from ruven.validate.tables import load
+
+    ctx = rules.Context(pkg, today)
+    needed = structural.key_fields(pkg)
+    for res in structural.load_order(pkg, safe):
+        t0 = time.perf_counter()
+        table = load(res)
+        keys = structural.keys_of(table, needed.get(res.name, set()))
+        t1 = time.perf_counter()
+        if structural_on:
+            report.extend(structural.check_table(pkg, table, ctx.keys))
+        t2 = time.perf_counter()
+        t["frictionless" if structural_on else "pandera"] += t1 - t0
+        t["frictionless"] += t2 - t1
+        ctx.keys.update(keys)
+        if rules_on:
+            report.extend(rules.check_table(table, ctx))
+            if rules.keep_whole(pkg, res):
+                ctx.tables[res.name] = table
+        t["pandera"] += time.perf_counter() - t2
+        del table
+    if rules_on:
+        t0 = time.perf_counter()
+        report.extend(rules.finish(ctx))
+        t["pandera"] += time.perf_counter() - t0
+    _store(report, t, order)
+
+
+def _store(report: ValidationReport, t: dict[str, float], order: list[str]) -> None:
+    for layer, seconds in t.items():
+        if layer in order:
+            report.timings[layer] = seconds

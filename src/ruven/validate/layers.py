@@ -2,7 +2,7 @@
 
 from ruven.report import LAYERS
 
-#: The layers implemented so far, in the order they run.
-DEFAULT_LAYERS: tuple[str, ...] = ("frictionless",)
+#: Every layer, in the order they run.
+DEFAULT_LAYERS: tuple[str, ...] = ("frictionless", "pandera", "expectations")
 
 __all__ = ["DEFAULT_LAYERS", "LAYERS"]

@@ -6,6 +6,8 @@ so that a contributor reads one vocabulary whatever layer caught it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ruven.package import Field
 
 TYPE_HINTS = {
@@ -64,3 +66,57 @@ def constraint_message(field: Field, constraint: str, value: str) -> tuple[str, 
 
 def type_message(field: Field, value: str) -> tuple[str, str]:
     return f"{value!r} is not a valid {field.type} for {field.name}", TYPE_HINTS.get(field.type, f"write a valid {field.type}")
+
+
+def rule_message(code: str, field: Field, value: str, row: dict[str, Any], *, detail: str = "", paths: str = "") -> tuple[str, str]:
+    """(message, hint) for a finding of the pandera layer (layer 2), keyed by its code."""
+    name = field.name
+    if code == "invalid-date":
+        return f"{value!r} is not a real calendar date", f"write {name} as {field_format(field)}; check the day exists in that month"
+    if code == "date-in-future":
+        return f"{value} is in the future", f"check {name}: a recorded fact cannot be dated after today (use --today to validate as of another day)"
+    if code == "range-order":
+        stem = name.rsplit("_", 1)[0]
+        parts = ", ".join(f"{s}={row.get(f'{stem}_{s}', '')!r}" for s in ("low", "best", "high") if f"{stem}_{s}" in row)
+        return f"{stem} is out of order ({parts}): low <= best <= high must hold", f"swap or correct the {stem}_low/_best/_high figures"
+    if code == "date-order":
+        start = name.replace("end", "start")
+        return f"{name} {value} is before {start} {row.get(start, '')}", f"correct {start} or {name}: an end cannot come before its start"
+    if code == "delivered-exceeds-ordered":
+        stem = name[: -len("_delivered")]
+        cap = row.get(f"{stem}_ordered_high") or row.get(f"{stem}_ordered_best", "")
+        return f"{name} {value} is more than the {cap} ordered", f"check {name} against {stem}_ordered_high (or _best): no more can be delivered than ordered"
+    if code == "foreign-key":
+        paths = paths or ", ".join(field.list_references)
+        return f"{detail or value} is not in {paths}", f"use ids present in {paths} (column id), or add those rows there first"
+    if code == "uncited-source":
+        return f"{value} is not cited by any row", "cite it in a fact row's source_ids, or withdraw it if it is not needed"
+    if code == "missing-translation":
+        lang = name[:-3] + "_language"
+        return f"{name} is empty but {lang} is {row.get(lang, '')!r}", f"add an English rendering of {name[:-3]} in {name}"
+    if code == "date-after-sources":
+        return f"{value} is after the publication date of every source it cites", "check the date, or cite a source that reports it (published on or after that date)"
+    if code.startswith("unknown-") and code.endswith("-code"):
+        kind = code[len("unknown-") : -len("-code")]
+        std = {"country": "ISO 3166-1 alpha-2", "language": "ISO 639-1", "currency": "ISO 4217"}.get(kind, "ISO")
+        return f"{value!r} is not an {std} {kind} code", f"write {name} as {field_format(field)}"
+    if code == "invalid-url":
+        from ruven.validate.rules import url_problem
+
+        return f"{value!r} is not a well-formed http(s) URL: {url_problem(value)}", f"write {name} as {field_format(field)}"
+    if code == "actor-kind":
+        return f"{value} is not a person or a government body", f"{name} must point to an actor whose kind is person or government-body"
+    if code == "reference-cycle":
+        return f"{name} {value} leads back to this row: the {name} links form a cycle", f"break the cycle: one of the rows in it must have another or an empty {name}"
+    if code == "whitespace":
+        return f"{name} starts or ends with whitespace", "remove the spaces or line breaks at the start and end of the cell (ruven fmt does it)"
+    if code == "unicode-normalization":
+        return f"{name} is not in Unicode NFC form", "re-type the accented characters, or run `ruven fmt`, which normalises text to NFC"
+    if code == "control-character":
+        return f"{name} contains a control character", "remove tabs, carriage returns and other invisible control characters from the cell"
+    if code == "formula-injection":
+        return f"{name} starts with {value[:1]!r}: a spreadsheet would run it as a formula", "reword the cell so that it does not start with =, +, -, @, a tab or a carriage return"
+    if code == "likely-duplicate":
+        return f"this row looks like a duplicate of an earlier row ({name} {value!r})", "merge the two rows, or withdraw one of them with the reason and the id that replaces it"
+    return f"{name}: {value!r} breaks the rule {code}", "see the codebook (docs/codebook.md)"
+

@@ -1,0 +1,252 @@
+"""Layer 3, Great Expectations: declarative suites kept as plain JSON in ``validation/``.
+
+``validation/<resource>.json`` holds a Great Expectations 1.x ``ExpectationSuite`` (``name``,
+``expectations``: ``type``/``kwargs``/``meta``). Each suite runs in an *ephemeral* context (no
+``gx/`` folder is written, analytics and progress bars are off) over a pandas frame of the
+resource: typed columns derived from the Table Schema plus the CSV line of every row, so that
+row-level failures are located. ``meta`` of an expectation may set ``severity`` (``error`` by
+default, ``warning`` for plausibility checks), ``code`` (the finding code) and ``hint``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ruven.errors import RuvenError
+from ruven.package import DataPackage, Resource
+from ruven.report import Finding, truncate
+
+LAYER = "expectations"
+SUITES = "validation"
+LINE = "__line__"
+
+
+def suite_path(res: Resource) -> Path:
+    return res.package.root / SUITES / f"{res.name}.json"
+
+
+def load_suite_doc(res: Resource) -> dict[str, Any] | None:
+    p = suite_path(res)
+    if not p.exists():
+        return None
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def _quiet_gx() -> Iterator[Any]:
+    """Import GE with analytics off and no progress bars; yields the module."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+
+        yield gx
+
+
+def _context(gx: Any) -> Any:
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return ctx
+
+
+def _frame(res: Resource, columns: set[str]) -> Any:
+    """The resource as a pandas frame: typed columns the suite uses, plus the CSV line."""
+    import polars as pl
+
+    from ruven.validate.tables import LINE as TLINE
+    from ruven.validate.tables import load
+
+    table = load(res)
+    df = table.df
+    exprs = []
+    for name in sorted(columns):
+        if name not in df.columns:
+            continue
+        f = res.field(name)
+        col = pl.col(name)
+        if f.type in ("integer", "number"):
+            e = col.str.strip_chars().str.replace_all("_", "", literal=True).cast(pl.Float64, strict=False)
+        elif f.type == "boolean":
+            e = pl.when(col.is_in(["true", "True", "TRUE", "1"])).then(True).when(col.is_in(["false", "False", "FALSE", "0"])).then(False).otherwise(None)
+        else:
+            e = pl.when(col == "").then(None).otherwise(col)
+        exprs.append(e.alias(name))
+    out = df.select(*exprs, pl.col(TLINE).alias(LINE))
+    return out.to_pandas()
+
+
+def _suite_columns(doc: dict[str, Any]) -> set[str]:
+    cols: set[str] = set()
+    for ex in doc.get("expectations", []):
+        kw = ex.get("kwargs", {})
+        for key in ("column", "column_A", "column_B"):
+            if key in kw:
+                cols.add(kw[key])
+        cols.update(kw.get("column_list", []))
+    return cols
+
+
+def _code(ex: dict[str, Any]) -> str:
+    meta = ex.get("meta") or {}
+    return str(meta.get("code") or ex.get("type", "expectation").removeprefix("expect_").replace("_", "-"))
+
+
+def run(pkg: DataPackage, *, keep_context: bool = False) -> tuple[list[Finding], Any]:
+    """Validate every resource that has a suite; returns findings (and the context if asked)."""
+    from ruven.validate import structural
+
+    findings: list[Finding] = []
+    _, safe = structural.preflight(pkg)
+    safe_names = {r.name for r in safe}
+    jobs = []
+    for res in pkg:
+        try:
+            doc = load_suite_doc(res)
+        except (OSError, json.JSONDecodeError) as exc:
+            findings.append(Finding("error", LAYER, "suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite cannot be read: {exc}", "fix the JSON of the suite"))
+            continue
+        if doc is None or res.name not in safe_names:
+            continue
+        jobs.append((res, doc))
+    if not jobs:
+        return findings, None
+    with _quiet_gx() as gx:
+        from great_expectations.core.expectation_suite import ExpectationSuite
+
+        ctx = _context(gx)
+        ds = ctx.data_sources.add_pandas("ruven")
+        for res, doc in jobs:
+            try:
+                df = _frame(res, _suite_columns(doc))
+            except Exception:  # noqa: BLE001 - an unreadable table is reported by layer 1
+                continue
+            asset = ds.add_dataframe_asset(name=res.name)
+            batch_def = asset.add_batch_definition_whole_dataframe(res.name)
+            present = set(df.columns)
+            exps = [e for e in doc.get("expectations", []) if _suite_columns({"expectations": [e]}) <= present]
+            try:
+                suite = ctx.suites.add(ExpectationSuite(name=doc.get("name", res.name), expectations=[_config(e) for e in exps], meta=doc.get("meta")))
+            except Exception as exc:  # noqa: BLE001 - GE raises many kinds for a bad suite
+                findings.append(Finding("error", LAYER, "suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite is not valid: {exc}", "fix the suite; see the expectation's documentation"))
+                continue
+            if keep_context:
+                vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=res.name, data=batch_def, suite=suite))
+                result = vd.run(batch_parameters={"dataframe": df}, result_format=_result_format())
+            else:
+                batch = batch_def.get_batch(batch_parameters={"dataframe": df})
+                result = batch.validate(suite, result_format=_result_format())
+            findings.extend(_findings(res, exps, result))
+            del df
+    return findings, (ctx if keep_context else None)
+
+
+def _config(ex: dict[str, Any]) -> dict[str, Any]:
+    return {"type": ex["type"], "kwargs": dict(ex.get("kwargs", {})), "meta": dict(ex.get("meta") or {})}
+
+
+def _result_format() -> dict[str, Any]:
+    return {"result_format": "COMPLETE", "unexpected_index_column_names": [LINE], "partial_unexpected_count": 0, "return_unexpected_index_query": False}
+
+
+def _findings(res: Resource, exps: list[dict[str, Any]], result: Any) -> list[Finding]:
+    out: list[Finding] = []
+    for r in result.results:
+        if r.success:
+            continue
+        cfg = r.expectation_config
+        meta = dict(cfg.meta or {})
+        ex = {"type": cfg.type, "meta": meta}
+        code = _code(ex)
+        severity = meta.get("severity", "error")
+        kw = cfg.kwargs
+        column = kw.get("column") or kw.get("column_A") or ""
+        hint = meta.get("hint", "")
+        res_d = r.result or {}
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            msg = r.exception_info.get("exception_message", "the expectation could not be evaluated")
+            out.append(Finding("error", LAYER, "suite-error", res.name, res.relpath, None, column, "", f"{cfg.type} could not run: {msg}", "fix the expectation in the suite"))
+            continue
+        rows = res_d.get("unexpected_index_list") or []
+        if rows:
+            for item in rows:
+                line = item.get(LINE) if isinstance(item, dict) else None
+                value = _value(item, kw)
+                out.append(Finding(severity, LAYER, code, res.name, res.relpath, int(line) if line is not None else None, column, truncate(value), _message(cfg.type, kw, value), hint))
+        else:
+            observed = res_d.get("observed_value")
+            out.append(Finding(severity, LAYER, code, res.name, res.relpath, None, column, truncate(observed), _message(cfg.type, kw, observed), hint))
+    return out
+
+
+def _value(item: Any, kw: dict[str, Any]) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    if "column_A" in kw:
+        return f"{kw['column_A']}={_fmt(item.get(kw['column_A']))}, {kw['column_B']}={_fmt(item.get(kw['column_B']))}"
+    return _fmt(item.get(kw.get("column", ""), ""))
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v) or type(v).__name__ in ("NAType", "NaTType"):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _message(kind: str, kw: dict[str, Any], value: Any) -> str:
+    col = kw.get("column", "")
+    if kind == "expect_table_row_count_to_be_between":
+        lo, hi = kw.get("min_value"), kw.get("max_value")
+        want = f"at least {lo}" if hi is None else (f"at most {hi}" if lo is None else f"between {lo} and {hi}")
+        return f"the table has {value} rows; expected {want}"
+    if kind == "expect_column_values_to_be_unique":
+        return f"{value!r} appears more than once in {col}"
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{col} is empty"
+    if kind == "expect_column_values_to_be_in_set":
+        return f"{value!r} is not one of the values allowed in {col}"
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        op = ">=" if kw.get("or_equal") else ">"
+        return f"{kw['column_A']} {op} {kw['column_B']} does not hold ({value})"
+    if kind == "expect_column_values_to_be_between":
+        return f"{col} {value} is outside the plausible range {kw.get('min_value')}..{kw.get('max_value')}"
+    if kind == "expect_column_value_lengths_to_be_between":
+        return f"{col} has an implausible length ({len(str(value))} characters)"
+    return f"{kind} failed ({value})"
+
+
+def check(pkg: DataPackage) -> list[Finding]:
+    findings, _ = run(pkg)
+    return findings
+
+
+def build_data_docs(package: str | os.PathLike[str] | DataPackage | None, out_dir: str | os.PathLike[str]) -> Path:
+    """Write Great Expectations' HTML Data Docs (suites and this run's results) into ``out_dir``."""
+    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    out = Path(out_dir).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RuvenError(f"cannot create {out}: {exc.strerror}", "choose a folder you can write to", location=str(out)) from exc
+    _, ctx = run(pkg, keep_context=True)
+    if ctx is None:
+        raise RuvenError("no expectation suite could be run, so there are no Data Docs to write", "add validation/<resource>.json suites and fix the errors layer 1 reports")
+    site = {
+        "class_name": "SiteBuilder",
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out)},
+    }
+    with _quiet_gx():
+        ctx.add_data_docs_site(site_name="ruven", site_config=site)
+        ctx.build_data_docs(site_names=["ruven"])
+    return out / "index.html"

@@ -1,0 +1,476 @@
+"""Layer 2, pandera: the rules Table Schema cannot express, over polars frames.
+
+The pandera schema of every resource is *derived* at run time from ``schemas/<resource>.json``
+(through :mod:`ruven.package`): one ``pandera.polars.Column`` per field present in the CSV, and
+checks chosen by what the schema says about a field, never by a second list of columns:
+
+- ``x-ruven.kind == partial-date``: a real calendar date (``invalid-date``), not in the future
+  (``date-in-future``, against an injectable ``today``); ``type: date`` fields too;
+- fields ``<stem>_low/_best/_high``: ``low <= best <= high`` (``range-order``);
+- partial-date pairs ``…start…`` / ``…end…``: the end is not wholly before the start, by bounds
+  (``date-order``);
+- ``<stem>_delivered`` with ``<stem>_ordered_high`` (or ``_best``): ``delivered-exceeds-ordered``;
+- id lists (``x-ruven.kind == id-list``): every id exists in a referenced table (``foreign-key``)
+  and every row of a table that ``source_ids`` points to is cited at least once
+  (``uncited-source``, warning);
+- ``<x>_en`` with ``<x>_language``: the English rendering is present when the language is not
+  ``en`` (``missing-translation``);
+- a ``date`` of a row citing sources with a ``published`` date: not after all of them
+  (``date-after-sources``);
+- patterns ``^[A-Z]{2}$``, ``^[a-z]{2}$``, ``^[A-Z]{3}$``: real ISO 3166-1 / 639-1 / 4217 codes
+  (pycountry); patterns starting ``^https?://``: a well-formed URL (urllib.parse);
+- ``speaker_id`` points to an actor of kind ``person`` or ``government-body`` (``actor-kind``);
+  a self-referencing foreign key forms no cycle (``reference-cycle``);
+- free-text fields (strings without enum or pattern): no leading/trailing whitespace, NFC,
+  no control characters, no spreadsheet formula (``whitespace``, ``unicode-normalization``,
+  ``control-character``, ``formula-injection``);
+- likely duplicates (warnings): the same URL up to trivial differences; the same speaker, date
+  and quote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ruven.package import DataPackage, Field, Resource
+from ruven.report import Finding, truncate
+from ruven.validate import messages as M
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+    from ruven.validate.tables import Table
+
+LAYER = "pandera"
+#: Which actor kinds may fill a role. Checked against the actors' ``kind`` enum at run time.
+ROLE_KINDS: dict[str, tuple[str, ...]] = {"speaker_id": ("person", "government-body")}
+PARTIAL_DATE_SHAPE = r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$"
+STRICT_URL = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$"
+FORMULA_START = r"^[=+\-@\t\r]"
+NUMERIC = r"(?i)^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?\s*$"
+CONTROL = r"[\x00-\x09\x0B-\x1F\x7F-\x9F]"
+
+
+@dataclass
+class Rule:
+    """One derived check: a polars expression that is True where the row is fine."""
+
+    code: str
+    field: str
+    ok: Callable[[], pl.Expr] | None = None
+    severity: str = "error"
+    #: for checks that need the whole frame (joins): frame -> boolean Series aligned to rows
+    frame_ok: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
+
+
+@dataclass
+class Context:
+    """What the rules need from other tables, filled as tables are read (referenced ones first)."""
+
+    pkg: DataPackage
+    today: dt.date
+    keys: dict[tuple[str, str], Any] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)  # small reference tables kept whole
+    cited: dict[str, set[str]] = field(default_factory=dict)  # resource -> ids cited by source_ids lists
+
+
+# ---------------------------------------------------------------------------------------------
+# expressions
+
+
+def _bounds(col: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """First and last day a partial date (or a date) covers; null when it is not a real date."""
+    import polars as pl
+
+    g = col.str.extract_groups(PARTIAL_DATE_SHAPE)
+    y, m, d = g.struct.field("1"), g.struct.field("2"), g.struct.field("3")
+    lo = pl.concat_str([y, m.fill_null("01"), d.fill_null("01")], separator="-").str.to_date("%Y-%m-%d", strict=False)
+    hi = (
+        pl.when(d.is_not_null())
+        .then(lo)
+        .when(m.is_not_null())
+        .then(lo.dt.month_end())
+        .otherwise(pl.concat_str([y, pl.lit("12-31")], separator="-").str.to_date("%Y-%m-%d", strict=False))
+    )
+    return lo, hi
+
+
+def _num(name: str) -> pl.Expr:
+    import polars as pl
+
+    return pl.col(name).str.strip_chars().str.replace_all("_", "", literal=True).cast(pl.Float64, strict=False)
+
+
+def _filled(name: str) -> pl.Expr:
+    import polars as pl
+
+    return pl.col(name) != ""
+
+
+@cache
+def _iso_sets() -> dict[str, frozenset[str]]:
+    import pycountry
+
+    return {
+        "country": frozenset(c.alpha_2 for c in pycountry.countries),
+        "language": frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")),
+        "currency": frozenset(c.alpha_3 for c in pycountry.currencies),
+    }
+
+
+ISO_PATTERNS = {"^[A-Z]{2}$": "country", "^[a-z]{2}$": "language", "^[A-Z]{3}$": "currency"}
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is not a well-formed http(s) URL, or None."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        return f"it cannot be parsed ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"its scheme is {parts.scheme or 'missing'!r}, not http or https"
+    host = parts.hostname or ""
+    if not host:
+        return "it has no host name"
+    if any(ch.isspace() for ch in value):
+        return "it contains spaces"
+    if "." not in host and host != "localhost" and not host.startswith("["):
+        return f"its host {host!r} has no domain"
+    if port == 0:
+        return "its port is 0"
+    return None
+
+
+def _normalize_url(col: pl.Expr) -> pl.Expr:
+    return (
+        col.str.to_lowercase()
+        .str.replace(r"^https?://", "")
+        .str.replace(r"^www\.", "")
+        .str.replace(r"#.*$", "")
+        .str.replace(r"/+$", "")
+        .str.replace(r"/index\.html?$", "")
+    )
+
+
+def _normalize_text(col: pl.Expr) -> pl.Expr:
+    return col.str.to_lowercase().str.replace_all(r"[\s\p{P}]+", " ").str.strip_chars()
+
+
+# ---------------------------------------------------------------------------------------------
+# derivation from the schema
+
+
+def derive_rules(res: Resource, present: list[str], ctx: Context) -> list[Rule]:
+    """Every rule that applies to this resource, read off its Table Schema."""
+    import polars as pl
+
+    pkg = ctx.pkg
+    by_name = {f.name: f for f in res.fields if f.name in present}
+    rules: list[Rule] = []
+    today = ctx.today
+    for f in by_name.values():
+        col = pl.col(f.name)
+        c = f.constraints
+        if f.is_partial_date or f.type == "date":
+            lo, hi = _bounds(col)
+            shape = col.str.contains(PARTIAL_DATE_SHAPE) & col.str.contains(c.get("pattern", ".*"))
+            if f.is_partial_date:
+                rules.append(Rule("invalid-date", f.name, lambda col=col, lo=lo, shape=shape: ~shape | lo.is_not_null() | (col == "")))
+            rules.append(Rule("date-in-future", f.name, lambda lo=lo: lo.is_null() | (lo <= pl.lit(today))))
+        pattern = c.get("pattern", "")
+        if pattern in ISO_PATTERNS:
+            kind = ISO_PATTERNS[pattern]
+            codes = sorted(_iso_sets()[kind])
+            rules.append(Rule(f"unknown-{kind}-code", f.name, lambda col=col, p=pattern, codes=codes: ~col.str.contains(p) | col.is_in(codes)))
+        if pattern.startswith("^https?://"):
+            rules.append(Rule("invalid-url", f.name, frame_ok=_url_frame_ok(f.name)))
+        if f.type == "string" and not f.enum and not pattern:
+            rules.append(Rule("whitespace", f.name, lambda col=col: col == col.str.strip_chars()))
+            rules.append(Rule("unicode-normalization", f.name, lambda col=col: col.str.normalize("NFC") == col))
+            rules.append(Rule("control-character", f.name, lambda col=col: ~col.str.contains(CONTROL)))
+            rules.append(Rule("formula-injection", f.name, lambda col=col: ~col.str.contains(FORMULA_START) | col.str.contains(NUMERIC)))
+        if f.is_id_list:
+            rules.append(Rule("foreign-key", f.name, frame_ok=_id_list_ok(f, ctx)))
+    # low <= best <= high, by field-name convention
+    stems = {n.rsplit("_", 1)[0] for n in by_name if n.endswith(("_low", "_best", "_high"))}
+    for stem in sorted(stems):
+        lo, be, hi = (f"{stem}_{s}" if f"{stem}_{s}" in by_name else None for s in ("low", "best", "high"))
+        if lo and be:
+            rules.append(Rule("range-order", be, lambda lo=lo, be=be: ~(_num(lo) > _num(be)).fill_null(False)))
+        if be and hi:
+            rules.append(Rule("range-order", hi, lambda be=be, hi=hi: ~(_num(be) > _num(hi)).fill_null(False)))
+        if lo and hi:
+            rules.append(Rule("range-order", hi, lambda lo=lo, hi=hi, be=be: ~((_num(lo) > _num(hi)) & (_num(be).is_null() if be else pl.lit(True))).fill_null(False)))
+    # end not before start, comparing partial dates by their bounds
+    for name, f in by_name.items():
+        if not (f.is_partial_date and "start" in name):
+            continue
+        end = name.replace("start", "end")
+        if end in by_name and by_name[end].is_partial_date:
+            s_lo, _ = _bounds(pl.col(name))
+            _, e_hi = _bounds(pl.col(end))
+            rules.append(Rule("date-order", end, lambda s_lo=s_lo, e_hi=e_hi: ~(e_hi < s_lo).fill_null(False)))
+    # delivered <= ordered (high, else best)
+    for name in by_name:
+        if name.endswith("_delivered"):
+            stem = name[: -len("_delivered")]
+            caps = [n for n in (f"{stem}_ordered_high", f"{stem}_ordered_best") if n in by_name]
+            if caps:
+                cap = pl.coalesce([_num(n) for n in caps]) if len(caps) > 1 else _num(caps[0])
+                rules.append(Rule("delivered-exceeds-ordered", name, lambda name=name, cap=cap: ~(_num(name) > cap).fill_null(False)))
+    # an English rendering when the language is not English
+    for name in by_name:
+        if name.endswith("_en") and f"{name[:-3]}_language" in by_name:
+            lang = f"{name[:-3]}_language"
+            rules.append(Rule("missing-translation", name, lambda name=name, lang=lang: (pl.col(lang) == "") | (pl.col(lang) == "en") | _filled(name)))
+    # a statement is not dated after every source that reports it
+    if "date" in by_name and by_name["date"].is_partial_date:
+        for f in by_name.values():
+            if f.is_id_list and "source_ids" == f.name:
+                for ref in f.list_references:
+                    rt = ctx.tables.get(ref)
+                    if rt is not None and "published" in rt.df.columns:
+                        rules.append(Rule("date-after-sources", "date", frame_ok=_after_sources_ok(f, rt)))
+    # actor kinds fit their role; self references form no cycle
+    for fk in res.foreign_keys:
+        if fk.field in ROLE_KINDS and fk.field in by_name:
+            rt = ctx.tables.get(fk.resource)
+            if rt is not None and "kind" in rt.df.columns:
+                allowed = ROLE_KINDS[fk.field]
+                enum = pkg.resources[fk.resource].field("kind").enum or []
+                unknown = [k for k in allowed if k not in enum]
+                if unknown:
+                    raise ValueError(f"ROLE_KINDS names kinds the schema of {fk.resource} lacks: {unknown}")
+                kinds = rt.df.select(fk.reference_field, "kind")
+                good = kinds.filter(pl.col("kind").is_in(list(allowed)))[fk.reference_field]
+                known = kinds[fk.reference_field]
+                rules.append(Rule("actor-kind", fk.field, lambda n=fk.field, good=good, known=known: ~pl.col(n).is_in(known) | pl.col(n).is_in(good)))
+        if fk.resource == res.name and fk.field in by_name and fk.reference_field in by_name:
+            rules.append(Rule("reference-cycle", fk.field, frame_ok=_cycle_ok(fk.field, fk.reference_field)))
+    # likely duplicates (warnings), among live rows
+    live = (pl.col("withdrawn") == "") if "withdrawn" in by_name else pl.lit(True)
+    for name, f in by_name.items():
+        if f.constraints.get("pattern", "").startswith("^https?://") and f.constraints.get("unique"):
+            key = _normalize_url(pl.col(name))
+            rules.append(Rule("likely-duplicate", name, lambda key=key, name=name: ~(live & (pl.col(name) != "") & ~key.is_first_distinct().over(live)), severity="warning"))
+    if {"speaker_id", "date", "quote"} <= set(by_name):
+        key = pl.concat_str([pl.col("speaker_id"), pl.col("date"), _normalize_text(pl.col("quote"))], separator="|")
+        rules.append(Rule("likely-duplicate", "quote", lambda key=key: ~(live & ~key.is_first_distinct().over(live)), severity="warning"))
+    return rules
+
+
+def _url_frame_ok(name: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    import polars as pl
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        col = pl.col(name)
+        doubtful = lf.select(col).filter((col != "") & ~col.str.contains(STRICT_URL)).unique().collect()[name].to_list()
+        bad = [v for v in doubtful if url_problem(v)]
+        return lf.select((~col.is_in(bad)).alias(name))
+
+    return ok
+
+
+def _id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    import polars as pl
+
+    refs = []
+    for ref in f.list_references:
+        target = ctx.pkg.resources.get(ref)
+        if target is not None and target.primary_key:
+            s = ctx.keys.get((ref, target.primary_key[0]))
+            if s is not None:
+                refs.append(s)
+    known = pl.concat(refs) if refs else pl.Series([], dtype=pl.String)
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        col = pl.col(f.name)
+        return lf.select(((col == "") | col.str.split(f.delimiter).list.eval(pl.element().is_in(known) | (pl.element() == "")).list.all()).alias(f.name))
+
+    return ok
+
+
+def _after_sources_ok(f: Field, sources: Table) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    import polars as pl
+
+    src = sources.df.lazy().select(pl.col("id").alias("__sid__"), _bounds(pl.col("published"))[1].alias("__pub__")).filter(pl.col("__pub__").is_not_null())
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        rows = lf.select(pl.col("date"), pl.col(f.name)).with_row_index("__i__")
+        latest = (
+            rows.select("__i__", pl.col(f.name).str.split(f.delimiter).alias("__sid__"))
+            .explode("__sid__")
+            .join(src, on="__sid__", how="inner")
+            .group_by("__i__")
+            .agg(pl.col("__pub__").max())
+        )
+        lo, _ = _bounds(pl.col("date"))
+        return rows.join(latest, on="__i__", how="left", maintain_order="left").select((pl.col("__pub__").is_null() | lo.is_null() | (lo <= pl.col("__pub__"))).alias("date"))
+
+    return ok
+
+
+def _cycle_ok(parent: str, ident: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    import polars as pl
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        pairs = lf.select(ident, parent).filter(pl.col(parent) != "").collect()
+        up = dict(zip(pairs[ident].to_list(), pairs[parent].to_list(), strict=True))
+        in_cycle: set[str] = set()
+        done: set[str] = set()
+        for start in up:
+            path: list[str] = []
+            seen: dict[str, int] = {}
+            node: str | None = start
+            while node is not None and node not in done and node not in seen:
+                seen[node] = len(path)
+                path.append(node)
+                node = up.get(node)
+            if node is not None and node in seen:
+                in_cycle.update(path[seen[node] :])
+            done.update(path)
+        return lf.select((~pl.col(ident).is_in(sorted(in_cycle))).alias(parent))
+
+    return ok
+
+
+# ---------------------------------------------------------------------------------------------
+# pandera schema and findings
+
+
+def build_schema(res: Resource, table: Table, ctx: Context) -> tuple[Any, dict[str, Rule]]:
+    """The pandera polars schema of this resource, derived from its Table Schema."""
+    import pandera.polars as pa
+    import polars as pl
+
+    present = table.fields
+    rules = derive_rules(res, present, ctx)
+    by_id: dict[str, Rule] = {}
+    column_checks: dict[str, list[Any]] = {n: [] for n in present}
+    frame_checks: list[Any] = []
+    for i, rule in enumerate(rules):
+        rid = f"{rule.code}#{i}"
+        by_id[rid] = rule
+        if rule.ok is not None:
+            expr = rule.ok()
+
+            def column_check(data: Any, expr: pl.Expr = expr) -> pl.LazyFrame:
+                return data.lazyframe.select(expr.alias(data.key))
+
+            column_checks[rule.field].append(pa.Check(column_check, name=rid, error=rid))
+        else:
+
+            def frame_check(data: Any, fn: Any = rule.frame_ok) -> pl.LazyFrame:
+                return fn(data.lazyframe)
+
+            frame_checks.append(pa.Check(frame_check, name=rid, error=rid))
+    columns = {n: pa.Column(pl.String, checks=column_checks[n], nullable=False, title=res.field(n).title) for n in present}
+    schema = pa.DataFrameSchema(columns, checks=frame_checks, name=res.name, strict=False, coerce=False)
+    return schema, by_id
+
+
+def check_table(table: Table, ctx: Context) -> list[Finding]:
+    """Run the derived pandera schema over one table; failure cases become Findings."""
+    import pandera.polars as pa
+    import polars as pl
+
+    from ruven.validate.tables import LINE
+
+    res = table.resource
+    _remember_citations(table, ctx)
+    if table.df.height == 0:
+        return []
+    schema, by_id = build_schema(res, table, ctx)
+    out: list[Finding] = []
+    try:
+        schema.validate(table.df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc.filter(pl.col("check").is_in(list(by_id)) & pl.col("index").is_not_null())
+        lines = table.df.get_column(LINE)
+        for check, index in fc.select("check", "index").iter_rows():
+            rule = by_id[check]
+            row = table.df.row(int(index), named=True)
+            out.append(_finding(res, rule, int(lines[int(index)]), row, ctx))
+    return out
+
+
+def _remember_citations(table: Table, ctx: Context) -> None:
+    for f in table.resource.fields:
+        if f.is_id_list and f.name == "source_ids":
+            ids = table.df.get_column(f.name).str.split(f.delimiter).explode().unique().to_list() if f.name in table.df.columns else []
+            for ref in f.list_references:
+                ctx.cited.setdefault(ref, set()).update(ids)
+
+
+def _finding(res: Resource, rule: Rule, line: int, row: dict[str, Any], ctx: Context) -> Finding:
+    value = str(row.get(rule.field, ""))
+    f = res.field(rule.field)
+    detail = paths = ""
+    if rule.code == "foreign-key" and f.is_id_list:
+        known = set()
+        for ref in f.list_references:
+            target = ctx.pkg.resources.get(ref)
+            if target is not None and target.primary_key:
+                s = ctx.keys.get((ref, target.primary_key[0]))
+                if s is not None:
+                    known.update(s.to_list())
+        detail = ";".join(i for i in value.split(f.delimiter) if i and i not in known)
+        paths = ", ".join(ctx.pkg.resources[r].relpath for r in f.list_references if r in ctx.pkg.resources)
+    msg, hint = M.rule_message(rule.code, f, value, row, detail=detail, paths=paths)
+    return Finding(rule.severity, LAYER, rule.code, res.name, res.relpath, line, rule.field, truncate(value), msg, hint)
+
+
+def finish(ctx: Context) -> list[Finding]:
+    """Checks over the whole package once every table was read: uncited sources."""
+    import polars as pl
+
+    from ruven.validate.tables import LINE
+
+    out = []
+    for name, cited in ctx.cited.items():
+        t = ctx.tables.get(name)
+        if t is None or not t.resource.primary_key:
+            continue
+        pk = t.resource.primary_key[0]
+        df = t.df
+        if "withdrawn" in df.columns:
+            df = df.filter(pl.col("withdrawn") == "")
+        uncited = df.filter((pl.col(pk) != "") & ~pl.col(pk).is_in(sorted(cited)))
+        for ident, line in uncited.select(pk, LINE).iter_rows():
+            msg, hint = M.rule_message("uncited-source", t.resource.field(pk), ident, {})
+            out.append(Finding("warning", LAYER, "uncited-source", name, t.resource.relpath, line, pk, ident, msg, hint))
+    return out
+
+
+def keep_whole(pkg: DataPackage, res: Resource) -> bool:
+    """Reference tables (those that cite no sources) are kept whole for the cross-table rules."""
+    return "source_ids" not in res.field_names
+
+
+def check(pkg: DataPackage, today: dt.date | None = None) -> list[Finding]:
+    """Layer 2 on its own (reads every table that the preflight lets through)."""
+    from ruven.validate import structural
+    from ruven.validate.tables import load
+
+    _, safe = structural.preflight(pkg)
+    if structural.metadata(pkg, safe):
+        return []
+    ctx = Context(pkg, today or dt.date.today())
+    needed = structural.key_fields(pkg)
+    out: list[Finding] = []
+    for res in structural.load_order(pkg, safe):
+        table = load(res)
+        out.extend(check_table(table, ctx))
+        ctx.keys.update(structural.keys_of(table, needed.get(res.name, set())))
+        if keep_whole(pkg, res):
+            ctx.tables[res.name] = table
+    out.extend(finish(ctx))
+    return out
+
