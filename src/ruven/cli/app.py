@@ -14,6 +14,9 @@ from ruven import __version__
 COMMANDS: dict[str, str] = {
     "validate": "ruven.cli.validate:validate",
     "info": "ruven.cli.info:info",
+    "docs": "ruven.cli.docs:docs",
+    "chart": "ruven.cli.chart:chart",
+    "serve": "ruven.cli.serve:serve",
     "fmt": "ruven.cli.fmt:fmt",
     "query": "ruven.cli.query:query",
     "build": "ruven.cli.build:build",
