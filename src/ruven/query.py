@@ -345,8 +345,6 @@ def _column_names(res: Resource) -> list[str]:
 
 def load(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn: bool = False) -> None:
     """Create the typed tables, the views and their comments in ``con`` (from the package's CSVs)."""
-    import duckdb
-
     con.execute("BEGIN TRANSACTION")  # one commit: a file database would otherwise sync per comment
     try:
         _load_all(con, pkg, include_withdrawn=include_withdrawn)
@@ -359,8 +357,9 @@ def load(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn:
 def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn: bool) -> None:
     import duckdb
 
+    notes: list[tuple[str, str, str, dict[str, str]]] = []  # (TABLE|VIEW, name, comment, column comments)
     for res in pkg:
-        _load_resource(con, res, include_withdrawn=include_withdrawn)
+        notes += _load_resource(con, res, include_withdrawn=include_withdrawn)
     for v in views(pkg):
         try:
             con.execute(f"CREATE OR REPLACE VIEW {ident(v.name)} AS {v.sql}")
@@ -369,17 +368,25 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
                 f"view {v.name} cannot be created: {exc}",
                 "the view's SQL names a column the schemas no longer have: update ruven.query.views",
             ) from exc
-        comments = _column_comments(con, v.inherit)
-        comments.update(v.columns)
-        _comment(con, "VIEW", v.name, v.description, comments)
+        comments: dict[str, str] = {}
+        for rel in v.inherit:
+            for _, name, _, cols in notes:
+                if name == rel:
+                    comments = cols | comments
+        notes.append(("VIEW", v.name, v.description, comments | v.columns))
     _package_info(con, pkg)
+    _write_comments(con, notes)
 
 
-def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool) -> None:
+def _load_resource(
+    con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool
+) -> list[tuple[str, str, str, dict[str, str]]]:
     import duckdb
 
     if not res.path.exists():
-        raise PackageReadError(f"{res.relpath} does not exist", "create the file (a header line is enough)", location=str(res.path))
+        raise PackageReadError(
+            f"{res.relpath} does not exist", "create the file (a header line is enough)", location=str(res.path)
+        )
     cols = typed_columns(res)
     select = ", ".join(f"{expr} AS {ident(name)}" for name, expr, _ in cols)
     src = (
@@ -398,9 +405,7 @@ def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_wit
     comments = {name: comment for name, _, comment in cols}
     desc = f"{res.title}: {res.description}"
     if table == res.name:
-        _comment(con, "TABLE", table, desc, comments)
-        return
-    _comment(con, "TABLE", table, desc + f" All rows, including withdrawn ones (non-empty `{WITHDRAWN}`).", comments)
+        return [("TABLE", table, desc, comments)]
     where = "" if include_withdrawn else f" WHERE {ident(WITHDRAWN)} IS NULL"
     con.execute(f"CREATE OR REPLACE VIEW {ident(res.name)} AS SELECT * FROM {ident(table)}{where}")
     note = (
@@ -408,25 +413,24 @@ def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_wit
         if include_withdrawn
         else f" Live rows only: rows with a non-empty `{WITHDRAWN}` are left out (they are in `{table}`)."
     )
-    _comment(con, "VIEW", res.name, desc + note, comments)
+    return [
+        ("TABLE", table, desc + f" All rows, including withdrawn ones (non-empty `{WITHDRAWN}`).", comments),
+        ("VIEW", res.name, desc + note, comments),
+    ]
 
 
-def _comment(con: duckdb.DuckDBPyConnection, kind: str, name: str, text: str, columns: dict[str, str]) -> None:
-    con.execute(f"COMMENT ON {kind} {ident(name)} IS {literal(text)}")
-    have = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [name]).fetchall()}
-    for col, comment in columns.items():
-        if col in have and comment:
-            con.execute(f"COMMENT ON COLUMN {ident(name)}.{ident(col)} IS {literal(comment)}")
-
-
-def _column_comments(con: duckdb.DuckDBPyConnection, relations: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for rel in relations:
-        for col, comment in con.execute(
-            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? AND comment IS NOT NULL", [rel]
-        ).fetchall():
-            out.setdefault(col, comment)
-    return out
+def _write_comments(con: duckdb.DuckDBPyConnection, notes: Sequence[tuple[str, str, str, dict[str, str]]]) -> None:
+    """COMMENT ON every table, view and column, in one round trip."""
+    have = set(con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal").fetchall())
+    sql = []
+    for kind, name, text, columns in notes:
+        sql.append(f"COMMENT ON {kind} {ident(name)} IS {literal(text)};")
+        sql += [
+            f"COMMENT ON COLUMN {ident(name)}.{ident(col)} IS {literal(comment)};"
+            for col, comment in columns.items()
+            if comment and (name, col) in have
+        ]
+    con.execute("\n".join(sql))
 
 
 def _package_info(con: duckdb.DuckDBPyConnection, pkg: DataPackage) -> None:
@@ -513,7 +517,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True) -> 
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise QueryError(str(exc), "fix the SQL; `ruven query \"SHOW ALL TABLES\"` lists tables and views") from exc
+        raise QueryError(str(exc), 'fix the SQL; `ruven query "SHOW ALL TABLES"` lists tables and views') from exc
     if not statements:
         raise QueryError("no SQL statement given", 'pass a query, e.g. ruven query "SELECT * FROM timeline"')
     if read_only:
@@ -535,7 +539,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True) -> 
             str(exc), "the query sandbox cannot read or write files; pass --allow-external to export or read files"
         ) from exc
     except duckdb.Error as exc:
-        raise QueryError(str(exc), "fix the SQL; `ruven query \"SHOW ALL TABLES\"` lists tables and views") from exc
+        raise QueryError(str(exc), 'fix the SQL; `ruven query "SHOW ALL TABLES"` lists tables and views') from exc
     return QueryResult([d[0] for d in desc], [str(d[1]) for d in desc], rows)
 
 

@@ -9,7 +9,15 @@ from ruven.cli.output import echo_json, format_option, package_option, progress
 
 @click.command()
 @package_option
-@click.option("--out", "-o", "out", type=click.Path(file_okay=False), default="dist", show_default=True, help="Folder to write the release files into.")
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    type=click.Path(file_okay=False),
+    default="dist",
+    show_default=True,
+    help="Folder to write the release files into.",
+)
 @format_option("text", "json")
 def build(package: str | None, out: str, fmt: str) -> int:
     """Build the release files into --out, with nothing downloaded.

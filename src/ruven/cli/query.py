@@ -17,7 +17,14 @@ from ruven.errors import UsageError
 
 @click.command()
 @click.argument("sql", required=False)
-@click.option("--file", "-f", "sql_file", type=click.File("r", encoding="utf-8"), default=None, help="Read the SQL from this file ('-' for stdin).")
+@click.option(
+    "--file",
+    "-f",
+    "sql_file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="Read the SQL from this file ('-' for stdin).",
+)
 @package_option
 @format_option("table", "csv", "json", "markdown", default="table")
 @click.option(
@@ -25,8 +32,14 @@ from ruven.errors import UsageError
     is_flag=True,
     help="Lift the sandbox: allow writes and file access (COPY ... TO, read_csv on other files). Off by default.",
 )
-@click.option("--include-withdrawn", is_flag=True, help="Let the table views show withdrawn rows too (they are always in <table>_all).")
-def query(sql: str | None, sql_file: Any, package: str | None, fmt: str, allow_external: bool, include_withdrawn: bool) -> int:
+@click.option(
+    "--include-withdrawn",
+    is_flag=True,
+    help="Let the table views show withdrawn rows too (they are always in <table>_all).",
+)
+def query(
+    sql: str | None, sql_file: Any, package: str | None, fmt: str, allow_external: bool, include_withdrawn: bool
+) -> int:
     """Run SQL on the package: one typed table per resource plus research views.
 
     Tables and views: sources, actors, deployments, arms_purchases, investments,
@@ -47,7 +60,10 @@ def query(sql: str | None, sql_file: Any, package: str | None, fmt: str, allow_e
       ruven query --allow-external "COPY (FROM timeline) TO 'timeline.csv'"
     """
     if sql and sql_file is not None:
-        raise UsageError("give the SQL either as an argument or with --file, not both", 'ruven query "SELECT ..." or ruven query --file q.sql')
+        raise UsageError(
+            "give the SQL either as an argument or with --file, not both",
+            'ruven query "SELECT ..." or ruven query --file q.sql',
+        )
     if sql_file is not None:
         sql = sql_file.read()
     if not sql or not sql.strip():
@@ -102,7 +118,17 @@ def _table(result: Any) -> None:
 
 
 def _numeric(typ: str) -> bool:
-    return typ.split("(")[0] in {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "DOUBLE", "FLOAT", "DECIMAL"}
+    return typ.split("(")[0] in {
+        "BIGINT",
+        "INTEGER",
+        "SMALLINT",
+        "TINYINT",
+        "HUGEINT",
+        "UBIGINT",
+        "DOUBLE",
+        "FLOAT",
+        "DECIMAL",
+    }
 
 
 def _text(v: Any) -> str:

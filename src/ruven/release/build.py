@@ -137,7 +137,9 @@ def parquet_step(ctx: BuildContext) -> None:
         table = table.cast(pa.schema(fields, metadata=meta))
         dest = ctx.out / "parquet" / f"{res.name}.parquet"
         with atomic_path(dest) as tmp:
-            pq.write_table(table, tmp, compression="zstd", compression_level=9, write_statistics=True, store_schema=True)
+            pq.write_table(
+                table, tmp, compression="zstd", compression_level=9, write_statistics=True, store_schema=True
+            )
         ctx.add(dest, "parquet", f"{res.title}: every row, typed (withdrawn rows included, see `withdrawn`).")
 
 
@@ -160,7 +162,9 @@ def zip_step(ctx: BuildContext) -> None:
     descriptor = json.loads(pkg.descriptor_path.read_text(encoding="utf-8"))
     for res_desc, res in zip(descriptor.get("resources", []), pkg, strict=True):
         if not res.path.exists():
-            raise BuildError(f"{res.relpath} does not exist", "create the file or remove the resource", location=res.relpath)
+            raise BuildError(
+                f"{res.relpath} does not exist", "create the file or remove the resource", location=res.relpath
+            )
         files[res.relpath] = res.path
         res_desc["bytes"] = res.path.stat().st_size
         res_desc["hash"] = "sha256:" + sha256_file(res.path)
@@ -179,7 +183,11 @@ def zip_step(ctx: BuildContext) -> None:
     members += [(f"{ctx.stem}/{rel}", path.read_bytes()) for rel, path in files.items()]
     dest = ctx.out / f"{ctx.stem}.zip"
     write_zip(dest, members, ctx.when)
-    ctx.add(dest, "zip", "The data package: datapackage.json (with bytes and sha256 hash per resource), data/, schemas/, validation/, README, CHANGELOG, licences.")
+    ctx.add(
+        dest,
+        "zip",
+        "The data package: datapackage.json (with bytes and sha256 hash per resource), data/, schemas/, validation/, README, CHANGELOG, licences.",
+    )
 
 
 #: The artifact steps, run in order after the DuckDB database is loaded. Append to add one.
@@ -247,9 +255,13 @@ def build(
     except RuvenError:
         raise
     except duckdb.Error as exc:
-        raise BuildError(f"DuckDB failed while building: {exc}", "run `ruven validate`; re-run with --debug for a traceback") from exc
+        raise BuildError(
+            f"DuckDB failed while building: {exc}", "run `ruven validate`; re-run with --debug for a traceback"
+        ) from exc
     except OSError as exc:
-        raise BuildError(f"cannot write {exc.filename or out_dir}: {exc.strerror}", "check the output folder and free disk space") from exc
+        raise BuildError(
+            f"cannot write {exc.filename or out_dir}: {exc.strerror}", "check the output folder and free disk space"
+        ) from exc
     _write_sums(ctx)
     order = {"duckdb": 0, "parquet": 1, "xlsx": 2, "zip": 3}
     artifacts.sort(key=lambda a: (order.get(a.kind, 4), a.relpath))

@@ -72,7 +72,9 @@ def write_zip(dest: Path, members: Iterable[tuple[str, bytes]], when: dt.datetim
             zf.writestr(info, data, compresslevel=9)
 
 
-def normalise_zip(path: Path, when: dt.datetime, rewrite: dict[str, bytes] | None = None, *, sort: bool = False) -> None:
+def normalise_zip(
+    path: Path, when: dt.datetime, rewrite: dict[str, bytes] | None = None, *, sort: bool = False
+) -> None:
     """Rewrite an existing zip (an .xlsx) with fixed member times; keep member order unless ``sort``."""
     rewrite = rewrite or {}
     with zipfile.ZipFile(path) as zf:

@@ -51,7 +51,9 @@ def write_workbook(ctx: BuildContext, dest: Path) -> None:
     struck = Font(color="808080", strike=True, italic=True)
     wrap = Alignment(wrap_text=True, vertical="top")
 
-    counts = {res.name: ctx.con.execute(f"SELECT count(*) FROM {ident(all_table(res))}").fetchall()[0][0] for res in pkg}
+    counts = {
+        res.name: ctx.con.execute(f"SELECT count(*) FROM {ident(all_table(res))}").fetchall()[0][0] for res in pkg
+    }
 
     # About
     about = wb.create_sheet("About")
@@ -61,7 +63,10 @@ def write_workbook(ctx: BuildContext, dest: Path) -> None:
     lines: list[tuple[str, str]] = [
         ("Title", pkg.title),
         ("Version", pkg.version),
-        ("Licence", " ".join(x for x in (str(lic.get("name", "")), str(lic.get("title", "")), str(lic.get("path", ""))) if x)),
+        (
+            "Licence",
+            " ".join(x for x in (str(lic.get("name", "")), str(lic.get("title", "")), str(lic.get("path", ""))) if x),
+        ),
         ("How to cite", citation(pkg)),
         ("Description", str(pkg.descriptor.get("description", ""))),
         (
@@ -75,7 +80,10 @@ def write_workbook(ctx: BuildContext, dest: Path) -> None:
             f"Rows with text in the `{WITHDRAWN}` column were found wrong or duplicated; they are kept for the record "
             "but shown greyed and struck through. Leave them out of counts and totals (filter `withdrawn` to blanks).",
         ),
-        ("Dates", "Partial dates (YYYY, YYYY-MM, YYYY-MM-DD) are text as written; the `_min` / `_max` columns next to them give the first and last day they cover."),
+        (
+            "Dates",
+            "Partial dates (YYYY, YYYY-MM, YYYY-MM-DD) are text as written; the `_min` / `_max` columns next to them give the first and last day they cover.",
+        ),
         ("Lists", "Lists of ids (source_ids, about_ids) are separated by `;`."),
         ("Built", naive_when.strftime("%Y-%m-%d") + f" from data package {pkg.name} {pkg.version}"),
     ]
@@ -125,7 +133,7 @@ def write_workbook(ctx: BuildContext, dest: Path) -> None:
             ws = wb.create_sheet(sheet_name)
             ws.freeze_panes = "A2"
             ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}{n + 1}"
-            for j, (name, _, comment) in enumerate(cols, start=1):
+            for j, name in enumerate(names, start=1):
                 ws.column_dimensions[get_column_letter(j)].width = _width(name)
             header = []
             for name, _, comment in cols:
@@ -185,9 +193,9 @@ def _value(ws: Any, v: Any) -> Any:
 
 
 def _styled(ws: Any, v: Any, font: Any) -> Any:
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell
 
-    if isinstance(v, WriteOnlyCell):
+    if isinstance(v, Cell):
         v.font = font
         return v
     return _cell(ws, v, font)

@@ -1,0 +1,238 @@
+"""`ruven build`: the real artifacts, read back with the libraries people will use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import duckdb
+import frictionless
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import REPO, copy_repo_package, read_csv, run_cli, set_cell
+from ruven.package import DataPackage
+from ruven.query import all_table
+from test_cli_query import readme_queries
+
+ARROW_TYPE = {
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "string": pa.string(),
+}
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
+    """The real package, snapshotted (colleagues write data/ meanwhile), built once."""
+    base = tmp_path_factory.mktemp("release")
+    pkg = copy_repo_package(base)
+    for extra in ("LICENSE", "LICENSE-DATA.md"):
+        if (REPO / extra).exists():
+            shutil.copy(REPO / extra, pkg / extra)
+    out = base / "dist"
+    code, stdout, err = run_cli("build", "-p", str(pkg), "--out", str(out), "--format", "json")
+    assert code == 0, err
+    return pkg, json.loads(stdout), out
+
+
+def test_json_lists_every_artifact(release: tuple[Path, dict, Path]) -> None:
+    pkg, doc, out = release
+    p = DataPackage.load(pkg)
+    assert doc["ok"] is True and doc["version"] == p.version
+    stem = f"{p.name}-{p.version}"
+    paths = {a["path"] for a in doc["artifacts"]}
+    assert paths == {f"{stem}.duckdb", f"{stem}.xlsx", f"{stem}.zip", "SHA256SUMS"} | {
+        f"parquet/{r.name}.parquet" for r in p
+    }
+    for a in doc["artifacts"]:
+        assert (out / a["path"]).stat().st_size == a["bytes"]
+    assert doc["rows"] == {r.name: len(read_csv(r.path)) for r in p}
+
+
+def test_sha256sums(release: tuple[Path, dict, Path]) -> None:
+    _, doc, out = release
+    lines = (out / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(doc["artifacts"]) - 1
+    for line in lines:
+        digest, name = line.split("  ")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+
+
+def test_duckdb_file_opens_read_only_without_the_csvs(release: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    counts = {r.name: len(read_csv(r.path)) for r in p}
+    moved = tmp_path / "elsewhere.duckdb"
+    shutil.copy(out / f"{p.name}-{p.version}.duckdb", moved)
+    with duckdb.connect(str(moved), read_only=True) as con:
+        for r in p:
+            assert con.execute(f"SELECT count(*) FROM {all_table(r)}").fetchall()[0][0] == counts[r.name]
+        for sql in readme_queries():  # the README's questions
+            con.execute(sql).fetchall()
+        assert (
+            con.execute(
+                "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'timeline' AND comment IS NOT NULL"
+            ).fetchall()[0][0]
+            > 0
+        )
+        assert con.execute("SELECT value FROM package_info WHERE key = 'version'").fetchall() == [(p.version,)]
+        sql = "SELECT count(*) FROM duckdb_tables() WHERE sql ILIKE '%read_csv%'"
+        assert con.execute(sql).fetchall() == [(0,)]
+
+
+def _expected(field_type: str, kind: str, value: str) -> object:
+    if value == "":
+        return None
+    if kind == "id-list":
+        return value.split(";")
+    if field_type == "integer":
+        return int(value)
+    if field_type == "number":
+        return float(value)
+    if field_type == "boolean":
+        return value == "true"
+    if field_type == "date":
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def test_parquet_has_the_same_rows_and_types(release: tuple[Path, dict, Path]) -> None:
+    pkg, _, out = release
+    for r in DataPackage.load(pkg):
+        table = pq.read_table(out / "parquet" / f"{r.name}.parquet")
+        rows = read_csv(r.path)
+        assert table.num_rows == len(rows)
+        for f in r.fields:
+            want_type = pa.list_(pa.string()) if f.is_id_list else ARROW_TYPE.get(f.type, pa.string())
+            col = table.schema.field(f.name)
+            assert col.type.equals(want_type, check_metadata=False) or (f.is_id_list and pa.types.is_list(col.type)), (
+                r.name,
+                f.name,
+                col.type,
+            )
+            assert f.description in col.metadata[b"description"].decode()
+            if f.is_partial_date:
+                assert table.schema.field(f"{f.name}_min").type == pa.date32()
+            got = table.column(f.name).to_pylist()
+            assert got == [_expected(f.type, f.kind, row[f.name]) for row in rows], (r.name, f.name)
+
+
+def test_xlsx_has_every_row(release: tuple[Path, dict, Path]) -> None:
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    wb = openpyxl.load_workbook(out / f"{p.name}-{p.version}.xlsx", read_only=True)
+    assert wb.sheetnames[:2] == ["About", "Columns"]
+    about = {row[0]: row[1] for row in wb["About"].iter_rows(values_only=True) if row and row[0]}
+    assert about["Version"] == p.version and "CC-BY-4.0" in about["Licence"]
+    assert p.title in about["How to cite"] and "Columns" in about["Where columns are documented"]
+    for r in p:
+        rows = list(wb[r.name].iter_rows(values_only=True))
+        csv_rows = read_csv(r.path)
+        derived = {f"{f.name}_{b}" for f in r.fields if f.is_partial_date for b in ("min", "max")}
+        assert [n for n in rows[0] if n not in derived] == r.field_names
+        assert len(rows) - 1 == len(csv_rows), r.name
+        ids = [row[0] for row in rows[1:]]
+        assert ids == [row["id"] for row in csv_rows]
+    columns = list(wb["Columns"].iter_rows(values_only=True))[1:]
+    assert {(t, c) for t, c, *_ in columns} >= {(r.name, f.name) for r in p for f in r.fields}
+    wb.close()
+
+
+def test_zip_validates_with_frictionless_after_unzipping(release: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    with zipfile.ZipFile(out / f"{p.name}-{p.version}.zip") as zf:
+        names = zf.namelist()
+        assert names == sorted(names)
+        assert {i.date_time for i in zf.infolist()} == {zf.infolist()[0].date_time}
+        zf.extractall(tmp_path)
+    root = tmp_path / f"{p.name}-{p.version}"
+    assert {"datapackage.json", "README.md", "CHANGELOG.md", "LICENSE"} <= {x.name for x in root.iterdir()}
+    desc = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    for res in desc["resources"]:
+        data = (root / res["path"]).read_bytes()
+        assert res["bytes"] == len(data)
+        assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert (root / res["schema"]).exists()
+    report = frictionless.validate(str(root / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+
+
+def test_zip_hash_is_checked(mini: Path, tmp_path: Path) -> None:
+    """The hash in the zip's descriptor trips frictionless when a CSV is changed after release."""
+    out = tmp_path / "dist"
+    code, _, err = run_cli("build", "-p", str(mini), "--out", str(out))
+    assert code == 0, err
+    with zipfile.ZipFile(out / "ruven-mini-0.1.0.zip") as zf:
+        zf.extractall(tmp_path / "x")
+    root = tmp_path / "x" / "ruven-mini-0.1.0"
+    set_cell(root / "data" / "deployments.csv", "DEP-0001", "notes", "Changed after release.")
+    report = frictionless.validate(str(root / "datapackage.json"))
+    codes = {e.type for t in report.tasks for e in t.errors}
+    assert not report.valid and {"hash-count", "byte-count"} <= codes, codes
+
+
+def test_build_twice_gives_the_same_bytes(release: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    pkg, first, out = release
+    code, stdout, err = run_cli("build", "-p", str(pkg), "--out", str(tmp_path / "again"), "--format", "json")
+    assert code == 0, err
+    second = {a["path"]: a for a in json.loads(stdout)["artifacts"]}
+    reproducible = [a for a in first["artifacts"] if a["reproducible"]]
+    assert {a["path"] for a in reproducible} >= {"ruven-0.1.0.xlsx", "ruven-0.1.0.zip"} | {
+        f"parquet/{r}.parquet" for r in first["rows"]
+    }
+    for a in reproducible:
+        assert (out / a["path"]).read_bytes() == (tmp_path / "again" / a["path"]).read_bytes(), a["path"]
+        assert second[a["path"]]["sha256"] == a["sha256"]
+    not_reproducible = [a for a in first["artifacts"] if not a["reproducible"]]
+    assert all(a["note"] for a in not_reproducible)
+
+
+def test_xlsx_header_comments_frozen_filter_and_withdrawn_rows(mini: Path, tmp_path: Path) -> None:
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "withdrawn", "Duplicate.")
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "notes", "=1+1")
+    code, _, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path))
+    assert code == 0, err
+    wb = openpyxl.load_workbook(tmp_path / "ruven-mini-0.1.0.xlsx")
+    ws = wb["deployments"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}2"
+    pkg = DataPackage.load(mini)
+    for cell in ws[1]:
+        name = cell.value
+        if name.endswith(("_min", "_max")):
+            assert f"`{name[:-4]}`" in cell.comment.text
+        else:
+            assert pkg.resource("deployments").field(name).description in cell.comment.text
+    row = {h.value: c for h, c in zip(ws[1], ws[2], strict=True)}
+    assert row["withdrawn"].value == "Duplicate." and row["id"].font.strike
+    assert row["notes"].value == "=1+1" and row["notes"].data_type == "s"  # text, not a formula
+    assert row["start_date_min"].value.date() == dt.date(2019, 3, 23)
+    assert row["source_ids"].value == "SRC-0001;SRC-0002"
+    assert wb.properties.modified == wb.properties.created
+
+
+def test_extra_steps_are_built_and_listed(mini: Path, tmp_path: Path) -> None:
+    from ruven.release import STEPS, BuildContext, build
+    from ruven.release.repro import atomic_path
+
+    def charts(ctx: BuildContext) -> None:
+        dest = ctx.out / "charts" / "n.txt"
+        with atomic_path(dest) as tmp:
+            tmp.write_text(str(ctx.con.execute("SELECT count(*) FROM timeline").fetchall()[0][0]), encoding="utf-8")
+        ctx.add(dest, "chart", "A chart.")
+
+    result = build(mini, tmp_path, steps=[*STEPS, charts])
+    assert (tmp_path / "charts" / "n.txt").read_text(encoding="utf-8") == "4"
+    assert "charts/n.txt" in (tmp_path / "SHA256SUMS").read_text(encoding="utf-8")
+    assert result.artifact("chart").relpath == "charts/n.txt"
+    assert not list(tmp_path.rglob("*.tmp"))

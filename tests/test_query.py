@@ -1,0 +1,244 @@
+"""The query layer (ruven.connect): types from the schemas, comments, withdrawn rows, views, sandbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ruven
+from conftest import REPO, read_csv, set_cell
+from ruven.errors import PackageReadError, QueryError
+from ruven.package import DataPackage, date_bounds
+from ruven.query import all_table, partial_date_bounds_sql, run, views
+from ruven.query import query as run_sql
+
+EXPECTED_TYPE = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "string": "VARCHAR"}
+
+
+def columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[str, str | None]]:
+    rows = con.execute(
+        "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = ?", [table]
+    ).fetchall()
+    return {name: (typ, comment) for name, typ, comment in rows}
+
+
+@pytest.fixture
+def con(mini: Path) -> duckdb.DuckDBPyConnection:
+    c = ruven.connect(mini)
+    yield c
+    c.close()
+
+
+def test_every_column_is_typed_from_its_schema(mini: Path, con: duckdb.DuckDBPyConnection) -> None:
+    for res in DataPackage.load(mini):
+        cols = columns(con, all_table(res))
+        expected: list[str] = []
+        for f in res.fields:
+            typ, comment = cols[f.name]
+            if f.is_id_list:
+                assert typ == "VARCHAR[]", f.name
+            else:
+                assert typ == EXPECTED_TYPE[f.type], (res.name, f.name)
+            assert comment and f.description in comment
+            expected.append(f.name)
+            if f.is_partial_date:
+                assert typ == "VARCHAR"
+                assert cols[f"{f.name}_min"][0] == cols[f"{f.name}_max"][0] == "DATE"
+                assert f.name in cols[f"{f.name}_min"][1]
+                expected += [f"{f.name}_min", f"{f.name}_max"]
+        assert list(cols) == expected  # schema order, nothing else
+        comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = ?", [all_table(res)]).fetchall()[
+            0
+        ][0]
+        assert res.title in comment and res.description in comment
+
+
+def test_values_are_typed(con: duckdb.DuckDBPyConnection) -> None:
+    row = con.execute(
+        "SELECT personnel_best, cargo_tonnes, source_ids, start_date_min, end_date, end_date_min, end_date_max, latitude "
+        "FROM deployments WHERE id = 'DEP-0001'"
+    ).fetchall()[0]
+    assert row == (
+        100,
+        35.0,
+        ["SRC-0001", "SRC-0002"],
+        dt.date(2019, 3, 23),
+        "2019-04",
+        dt.date(2019, 4, 1),
+        dt.date(2019, 4, 30),
+        None,
+    )
+    assert con.execute("SELECT is_translation, about_ids FROM statements").fetchall() == [(True, ["DEP-0001"])]
+    assert con.execute("SELECT order_date_min, order_date_max FROM arms_purchases").fetchall() == [
+        (dt.date(2011, 1, 1), dt.date(2011, 12, 31))
+    ]
+    assert con.execute("SELECT accessed FROM sources WHERE id = 'SRC-0001'").fetchall() == [(dt.date(2026, 11, 25),)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(r"\A[12][0-9]{3}(-[01][0-9](-[0-3][0-9])?)?\Z"),
+        st.text(alphabet="0123456789-", max_size=11).filter(lambda v: not v.startswith("0")),
+    )
+)
+def test_sql_date_bounds_match_date_bounds(value: str) -> None:
+    lo, hi = partial_date_bounds_sql("$v")
+    got = _bounds_con().execute(f"SELECT {lo}, {hi}", {"v": value}).fetchall()[0]
+    want = date_bounds(value)
+    expected = (None, None) if want is None else (dt.date.fromisoformat(want[0]), dt.date.fromisoformat(want[1]))
+    assert got == expected, value
+
+
+_CON: list[duckdb.DuckDBPyConnection] = []
+
+
+def _bounds_con() -> duckdb.DuckDBPyConnection:
+    if not _CON:
+        _CON.append(duckdb.connect())
+    return _CON[0]
+
+
+def test_withdrawn_rows_are_left_out_of_the_views_but_kept(mini: Path) -> None:
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "withdrawn", "Duplicate of DEP-0002.")
+    with ruven.connect(mini) as c:
+        assert c.execute("SELECT count(*) FROM deployments").fetchall() == [(0,)]
+        assert c.execute("SELECT id, withdrawn FROM deployments_all").fetchall() == [
+            ("DEP-0001", "Duplicate of DEP-0002.")
+        ]
+        assert c.execute("SELECT count(*) FROM timeline WHERE id = 'DEP-0001'").fetchall() == [(0,)]
+        assert c.execute("SELECT count(*) FROM citations WHERE row_id = 'DEP-0001'").fetchall() == [(0,)]
+        comment = c.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'deployments'").fetchall()[0][0]
+        assert "withdrawn" in comment and "deployments_all" in comment
+    with ruven.connect(mini, include_withdrawn=True) as c:
+        assert c.execute("SELECT count(*) FROM deployments").fetchall() == [(1,)]
+        assert c.execute("SELECT count(*) FROM timeline WHERE id = 'DEP-0001'").fetchall() == [(1,)]
+
+
+def test_citations_one_row_per_fact_row_and_source(con: duckdb.DuckDBPyConnection, mini: Path) -> None:
+    pkg = DataPackage.load(mini)
+    want = sorted(
+        (r.name, row["id"], s) for r in pkg.fact_tables for row in r.read_rows() for s in row["source_ids"].split(";")
+    )
+    got = con.execute("SELECT table_name, row_id, source_id, source_publisher FROM citations").fetchall()
+    assert sorted(g[:3] for g in got) == want
+    assert all(g[3] for g in got)  # joined to sources
+    assert {g[0] for g in got} == {r.name for r in pkg.fact_tables}
+
+
+def test_timeline_has_every_dated_fact_row_in_one_shape(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute("SELECT date_min, date_max, table_name, id, title, summary, confidence FROM timeline").fetchall()
+    assert [r[3] for r in rows] == ["ARM-0001", "INV-0001", "DEP-0001", "STM-0001"]  # date order
+    dep = next(r for r in rows if r[3] == "DEP-0001")
+    assert dep[:2] == (dt.date(2019, 3, 23), dt.date(2019, 4, 30))  # start .. end
+    assert dep[4] == "Force A, regular-military, Fixture airport" and dep[5] == "Fixture deployment row."
+    stm = next(r for r in rows if r[3] == "STM-0001")
+    assert stm[4] == "Person A, Fixture official" and stm[5] == "A test quote." and stm[6] == "reported"
+
+
+def test_research_views(con: duckdb.DuckDBPyConnection) -> None:
+    assert con.execute(
+        "SELECT speaker_name, speaker_kind, speaker_country, speaker_role FROM statements_with_speakers"
+    ).fetchall() == [("Person A", "person", "US", "Fixture official")]
+    assert con.execute(
+        "SELECT supplier_name, financing_project, financing_amount_usd_best FROM arms_with_financing"
+    ).fetchall() == [("Company A", "Fixture credit", 4e9)]
+    single = con.execute("SELECT table_name, id, source_id FROM single_source_rows").fetchall()
+    assert ("deployments", "DEP-0001") not in {s[:2] for s in single}  # it has two sources
+    assert ("statements", "STM-0001", "SRC-0002") in single
+    assert con.execute("SELECT value FROM package_info WHERE key = 'license'").fetchall() == [("CC-BY-4.0",)]
+
+
+def test_every_view_is_documented(con: duckdb.DuckDBPyConnection, mini: Path) -> None:
+    names = [v.name for v in views(DataPackage.load(mini))]
+    assert {"citations", "timeline", "statements_with_speakers", "single_source_rows"} <= set(names)
+    for name in names:
+        assert con.execute("SELECT comment FROM duckdb_views() WHERE view_name = ?", [name]).fetchall()[0][0]
+        undocumented = [c for c, (_, comment) in columns(con, name).items() if not comment]
+        assert not undocumented, (name, undocumented)
+
+
+def test_real_package_loads_every_csv_row() -> None:
+    pkg = DataPackage.load(REPO)
+    with ruven.connect(REPO) as c:
+        for res in pkg:
+            assert c.execute(f"SELECT count(*) FROM {all_table(res)}").fetchall()[0][0] == len(read_csv(res.path)), (
+                res.name
+            )
+        for v in views(pkg):
+            c.execute(f"SELECT * FROM {v.name} LIMIT 1").fetchall()
+
+
+def test_bad_cell_is_a_package_error(mini: Path) -> None:
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "personnel_best", "about 100")
+    with pytest.raises(PackageReadError) as exc:
+        ruven.connect(mini)
+    assert "deployments.csv" in exc.value.message and "about 100" in exc.value.message
+    assert "ruven validate" in exc.value.hint
+
+
+def test_empty_tables_load(mini: Path) -> None:
+    for name in ("deployments", "statements"):
+        path = mini / "data" / f"{name}.csv"
+        path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    with ruven.connect(mini) as c:
+        assert c.execute("SELECT count(*) FROM deployments").fetchall() == [(0,)]
+        assert columns(c, "statements_all")["source_ids"][0] == "VARCHAR[]"
+        assert c.execute("SELECT count(*) FROM timeline").fetchall() == [(2,)]
+
+
+def test_run_reports_duckdb_message(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(QueryError) as exc:
+        run(con, "SELEC 1")
+    assert "syntax error" in exc.value.message
+    with pytest.raises(QueryError) as exc:
+        run(con, "SELECT nope FROM deployments")
+    assert "nope" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        pytest.param("SELECT * FROM read_csv('/etc/passwd')", id="read-csv"),
+        pytest.param("SELECT * FROM read_text('/etc/passwd')", id="read-text"),
+        pytest.param("COPY (SELECT 1) TO '{out}'", id="copy-to"),
+        pytest.param("CREATE TABLE t AS SELECT 1", id="create"),
+        pytest.param("DELETE FROM sources_all", id="delete"),
+        pytest.param("SET enable_external_access = true", id="set"),
+        pytest.param("ATTACH '{out}' AS x", id="attach"),
+        pytest.param("INSTALL httpfs", id="install"),
+    ],
+)
+def test_sandbox_blocks_files_and_writes(mini: Path, tmp_path: Path, sql: str) -> None:
+    out = tmp_path / "leak.csv"
+    with pytest.raises(QueryError):
+        run_sql(sql.format(out=out), mini)
+    assert not out.exists()
+
+
+def test_sandboxed_connection_blocks_files_even_without_statement_check(mini: Path, tmp_path: Path) -> None:
+    with ruven.connect(mini, sandbox=True) as c:
+        with pytest.raises(duckdb.PermissionException):
+            c.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
+        with pytest.raises(duckdb.PermissionException):
+            c.execute(f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'")
+        with pytest.raises(duckdb.Error):
+            c.execute("SET enable_external_access = true")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_allow_external_lifts_the_sandbox(mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "timeline.csv"
+    run_sql(f"COPY (FROM timeline) TO '{out}'", mini, allow_external=True)
+    assert out.read_text(encoding="utf-8").count("\n") == 5
+
+
+def test_several_statements_return_the_last(con: duckdb.DuckDBPyConnection) -> None:
+    res = run(con, "SELECT 1; SELECT id FROM deployments")
+    assert res.columns == ["id"] and res.rows == [("DEP-0001",)]
+    assert res.records() == [{"id": "DEP-0001"}]
