@@ -118,3 +118,16 @@ def test_own_words_not_copied_from_the_fact_base_working_notes() -> None:
                 if shared:
                     copied.append((table, r["id"], c, " ".join(sorted(shared)[0])))
     assert not copied, copied
+
+
+def test_rows_resting_only_on_blogs_or_aggregators_are_not_confirmed() -> None:
+    """The fact base's rule: a fact that rests only on blogs, forums or aggregators is at most
+    `reported` (they repost others' stories; they are not independent original reports)."""
+    kind = {r["id"]: r["kind"] for r in read_csv(REPO / "data" / "sources.csv")}
+    wrong = []
+    for res in PKG.fact_tables:
+        for r in res.read_rows():
+            kinds = {kind[s] for s in _ids(r["source_ids"])}
+            if kinds <= {"blog", "aggregator"} and r["confidence"] == "confirmed":
+                wrong.append((res.name, r["id"]))
+    assert not wrong
