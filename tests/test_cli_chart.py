@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 from conftest import REPO, append_row, copy_package, run_cli, set_cell
-
 from ruven.charts import CHARTS, arms_rows, chart_data, key_events, timeline_rows
 from ruven.package import DataPackage
 
@@ -105,3 +104,15 @@ def test_readme_shows_the_committed_charts() -> None:
     for image in images:
         assert (REPO / image).stat().st_size > 10_000
         assert (REPO / image).with_suffix(".svg").exists()
+
+
+def test_chart_step_adds_the_charts_to_the_release(mini: Path, tmp_path: Path) -> None:
+    from ruven.charts import chart_step
+    from ruven.release.build import build
+
+    result = build(mini, tmp_path / "dist", steps=[chart_step])
+    charts = sorted(a.relpath for a in result.artifacts if a.kind == "chart")
+    assert charts == sorted([f"charts/{c.name}.{fmt}" for c in CHARTS for fmt in ("png", "svg")] + ["charts/charts.json"])
+    assert all(a.reproducible and a.bytes > 0 for a in result.artifacts if a.kind == "chart")
+    sums = (tmp_path / "dist" / "SHA256SUMS").read_text(encoding="utf-8")
+    assert "charts/timeline.png" in sums

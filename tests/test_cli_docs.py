@@ -76,6 +76,18 @@ def test_example_values_come_from_live_rows(tmp_path: Path) -> None:
     assert re.search(r"^\| `location` \|.*\| `Second airport` \|$", section, re.M)
 
 
+def test_a_new_row_makes_the_charts_drift_and_docs_redraws_them(tmp_path: Path) -> None:
+    pkg = copy_package(tmp_path)
+    assert run_cli("docs", "--package", str(pkg))[0] == 0
+    png = (pkg / "docs" / "charts" / "timeline.png").read_bytes()
+    append_row(pkg / "data" / "deployments.csv", {"id": "DEP-0002", "start_date": "2015", "source_ids": "SRC-0001"})
+    code, out, _ = run_cli("docs", "--check", "--package", str(pkg))
+    assert code == 1 and "out of date: docs/charts/charts.json" in out
+    assert run_cli("docs", "--package", str(pkg))[0] == 0
+    assert (pkg / "docs" / "charts" / "timeline.png").read_bytes() != png
+    assert run_cli("docs", "--check", "--package", str(pkg))[0] == 0
+
+
 def test_datasheet_figures_are_computed_from_the_data(tmp_path: Path) -> None:
     from ruven.docs import datasheet_figures
     from ruven.package import DataPackage

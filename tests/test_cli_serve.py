@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, append_row, run_cli, set_cell
-
 from ruven.package import DataPackage
 
 CHROMIUM_FLAGS = (

@@ -22,6 +22,9 @@ from ruven.package import DataPackage, Resource
 
 FORMATS = ("png", "svg")
 DEFAULT_OUT = "docs/charts"
+#: The aggregated rows behind every chart, written beside the images: `ruven docs --check`
+#: compares it with the data to tell when the committed images are out of date.
+CHART_DATA_FILE = "charts.json"
 EVENTS_PER_TABLE = 2
 #: One colour per fact table, in the descriptor's order (colour-blind-safe Okabe–Ito palette).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -359,6 +362,13 @@ def chart_data(package: DataPackage | str | os.PathLike[str] | None = None) -> d
     return {c.name: c.data(pkg) for c in CHARTS}
 
 
+def chart_data_json(package: DataPackage | str | os.PathLike[str] | None = None) -> str:
+    """:func:`chart_data` as canonical JSON text (what ``charts.json`` holds)."""
+    import json
+
+    return json.dumps(chart_data(package), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
 def render_charts(
     package: DataPackage | str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
@@ -388,7 +398,25 @@ def render_charts(
                 fig.savefig(tmp, format=fmt, metadata=METADATA[fmt])
                 os.replace(tmp, target)
                 result.files.append(ChartFile(chart.name, str(target), fmt, target.stat().st_size))
+    data_file = out / CHART_DATA_FILE
+    tmp = out / f".{CHART_DATA_FILE}.tmp"
+    tmp.write_text(chart_data_json(pkg), encoding="utf-8")
+    os.replace(tmp, data_file)
+    result.files.append(ChartFile("data", str(data_file), "json", data_file.stat().st_size))
     return result
+
+
+def chart_step(ctx: Any) -> None:
+    """Release-build step (``ruven.release.build.STEPS``): ``charts/<name>.png`` and ``.svg``.
+
+    ``ctx`` is the build's ``BuildContext`` (package, out, progress, add); the images are
+    byte-identical for the same data, so they count as reproducible artifacts.
+    """
+    ctx.progress("charts: drawing")
+    titles = {c.name: c.title for c in CHARTS} | {"data": "The aggregated rows behind the charts"}
+    result = render_charts(ctx.package, Path(ctx.out) / "charts")
+    for f in result.files:
+        ctx.add(Path(f.path), "chart", f"{titles[f.chart]} ({f.format.upper()})")
 
 
 def _load(package: DataPackage | str | os.PathLike[str] | None) -> DataPackage:

@@ -29,7 +29,7 @@ README = "README.md"
 #: README sections that ``ruven docs`` owns, in the order they are reported.
 README_SECTIONS = ("data-dictionary", "charts", "how-to-cite", "licence", "cli-reference")
 #: A year whose live fact rows cite fewer distinct sources than this counts as thinly sourced.
-FEW_SOURCES = 5
+FEW_SOURCES = 10
 EXAMPLE_LIMIT = 60
 
 #: Outlets owned, controlled or funded by a government, matched as words in a source's
@@ -240,7 +240,7 @@ def codebook_markdown(pkg: DataPackage) -> str:
         "- **withdrawn**: a row found wrong is never deleted; its `withdrawn` cell says why. Example values skip withdrawn rows.",
         "- An empty cell means unknown or not applicable; only fields marked *required* are never empty.",
         "",
-        "Tables: " + ", ".join(f"[`{r.name}`](#{r.name.replace('_', '_')})" for r in pkg) + ".",
+        "Tables: " + ", ".join(f"[`{r.name}`](#{r.name})" for r in pkg) + ".",
         "",
     ]
     for res in pkg:
@@ -416,7 +416,7 @@ def language_name(code_: str) -> str:
         lang = pycountry.languages.get(alpha_2=code_)
     except (LookupError, KeyError):
         lang = None
-    return str(lang.name) if lang is not None else code_
+    return re.sub(r" \([^)]*\d[^)]*\)$", "", str(lang.name)) if lang is not None else code_
 
 
 def _year_ranges(years: list[int]) -> str:
@@ -439,6 +439,7 @@ def datasheet_markdown(pkg: DataPackage, fig: dict[str, Any]) -> str:
     grp = src["groups"]
     total_fact = fig["single_source"]["rows"]
     dr = fig["date_range"]
+    state_parts = ", ".join(f"{s['group']} {s['share']}%" for s in src["state_media"])
     lines = [
         f"# Datasheet: {pkg.title}",
         "",
@@ -454,8 +455,8 @@ def datasheet_markdown(pkg: DataPackage, fig: dict[str, Any]) -> str:
         "piecemeal, in many languages, often by outlets with a stake in the story. The package gathers what "
         "can be sourced into four tables, one fact per row, each row citing the pages it rests on, so that "
         "reporters and researchers can count, date and check the ties instead of relying on one article's "
-        "summary. It grew from one news story (Slate, 29 March 2019, source `SRC-0001`) and was built by "
-        "the ruven contributors as an open project; no one funded it for a particular finding.",
+        "summary. It grew from one news story (Slate, 29 March 2019, source `SRC-0001`) and is built by "
+        "the ruven contributors as an open project.",
         "",
         "## Composition",
         "",
@@ -566,9 +567,10 @@ def datasheet_markdown(pkg: DataPackage, fig: dict[str, Any]) -> str:
         "",
         "## Known gaps and biases",
         "",
-        f"- **State media.** {grp['state_media']['share']}% of the cited pages are state media or copy them, "
-        f"most of them Russian ({src['state_media'][0]['share']}%). For many events the Russian side's account "
-        "is the one that was published; rows resting on such pages say so through their sources.",
+        f"- **State media.** {grp['state_media']['share']}% of the cited pages are state media or copy them "
+        f"({state_parts}). "
+        "For many events the Russian side's account is the one that was published; each row's sources show "
+        "which pages it rests on.",
         f"- **Reprints.** {grp['reprints']['share']}% of the pages copy or relay another outlet's story, and "
         f"{grp['blogs_aggregators']['share']}% are blogs, forums or aggregators. Several URLs may therefore be "
         "one original report; `confidence` counts a wire story and its reprints once, the number of "
@@ -732,6 +734,7 @@ def generate_docs(
         return text
 
     targets.append((README, readme))
+    _charts_target(pkg, result, check)
     for rel, make in targets:
         path = pkg.root / rel
         old = path.read_text(encoding="utf-8") if path.exists() else None
@@ -746,6 +749,22 @@ def generate_docs(
             _write_atomic(path, new)
             result.files.append(GeneratedFile(rel, "written"))
     return result
+
+
+def _charts_target(pkg: DataPackage, result: DocsResult, check: bool) -> None:
+    """The committed chart images: redrawn (``ruven chart``) when the data behind them changed."""
+    from ruven.charts import CHART_DATA_FILE, DEFAULT_OUT, chart_data_json, render_charts
+
+    rel = f"{DEFAULT_OUT}/{CHART_DATA_FILE}"
+    path = pkg.root / rel
+    old = path.read_text(encoding="utf-8") if path.exists() else None
+    if old == chart_data_json(pkg):
+        result.files.append(GeneratedFile(rel, "unchanged"))
+    elif check:
+        result.files.append(GeneratedFile(rel, "would-change", "the charts' data changed: their images need redrawing"))
+    else:
+        render_charts(pkg, pkg.root / DEFAULT_OUT)
+        result.files.append(GeneratedFile(rel, "written", "charts redrawn"))
 
 
 def charts_markdown(charts: Iterable[tuple[str, str, str]]) -> str:

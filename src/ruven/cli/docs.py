@@ -44,8 +44,9 @@ def docs(package: str | None, fmt: str, check: bool) -> int:
     help: the codebook (every field with type, constraints, allowed values and an example),
     the datasheet (with its figures computed from the data), the citation file, and the
     README sections between `<!-- BEGIN GENERATED: name -->` and `<!-- END GENERATED: name -->`
-    markers (data dictionary, charts, how to cite, licence, CLI reference). With --check
-    nothing is written and the exit code is 1 when something is out of date.
+    markers (data dictionary, charts, how to cite, licence, CLI reference). The chart images
+    in docs/charts are redrawn when the data behind them (docs/charts/charts.json) changed.
+    With --check nothing is written and the exit code is 1 when something is out of date.
 
     \b
     Examples:
