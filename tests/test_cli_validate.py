@@ -165,3 +165,70 @@ def test_copy_of_repo_package_is_valid(tmp_path: Path) -> None:
     shutil.rmtree(pkg / "validation", ignore_errors=True)
     rc, out, _ = run_cli("validate", "--package", str(pkg), "--layer", "frictionless")
     assert rc == 0, out
+
+
+HEADER = "id,start_date,end_date,actor_id,personnel_kind,personnel_low,personnel_best,personnel_high,assets,cargo_tonnes,location,latitude,longitude,stated_purpose,status,confidence,summary,source_ids,notes,withdrawn"
+ROW = "DEP-0001,2019-03-23,2019-04,ACT-0002,regular-military,99,100,100,Two aircraft,35,Fixture airport,,,Fixture purpose,arrived,confirmed,Fixture deployment row.,SRC-0001;SRC-0002,Fixture note.,"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line", "field", "severity"),
+    [
+        pytest.param(f"{HEADER}\r\n{ROW}\r\n", "line-endings", 1, "", "warning", id="crlf"),
+        pytest.param(f"{HEADER}\n{ROW.rsplit(',', 3)[0]}\n", "missing-cell", 2, "notes", "error", id="ragged-short"),
+        pytest.param(f"{HEADER}\n{ROW},extra\n", "extra-cell", 2, "", "error", id="ragged-long"),
+        pytest.param(f"{HEADER.replace(',withdrawn', '')}\n{ROW[:-1]}\n", "missing-label", 1, "withdrawn", "error", id="missing-header"),
+        pytest.param(f"{HEADER},extra\n{ROW},x\n", "extra-label", 1, "extra", "error", id="extra-header"),
+        pytest.param(f"{HEADER.replace('end_date', 'start_date')}\n{ROW}\n", "duplicate-label", 1, "end_date", "error", id="duplicate-header"),
+        pytest.param(f"{HEADER.replace('assets', 'equipment')}\n{ROW}\n", "incorrect-label", 1, "assets", "error", id="renamed-header"),
+        pytest.param(f"{HEADER}\n{ROW.replace('Fixture note.', 'x' * 10_000_000)}\n", "source-error", 2, "notes", "error", id="10mb-cell"),
+        pytest.param(HEADER + "\n" + ROW.replace("Fixture note.", '"Fixture note.') + "\n", "source-error", 2, "", "error", id="unbalanced-quote"),
+        pytest.param(f"{HEADER}\n{ROW.replace('2019-03-23', '3/23/2019')}\n", "constraint-error", 2, "start_date", "error", id="excel-date"),
+        pytest.param(HEADER + "\n" + ROW.replace(",99,", ',"1,500",') + "\n", "type-error", 2, "personnel_low", "error", id="thousands-separator"),
+        pytest.param(f"{HEADER}\n{ROW.replace(',99,', ',N/A,')}\n", "type-error", 2, "personnel_low", "error", id="n-a"),
+        pytest.param(f"{HEADER}\n\n{ROW}\n", "blank-row", 2, "", "error", id="blank-row"),
+    ],
+)
+def test_bad_input_is_a_located_finding(mini: Path, text: str, code: str, line: int, field: str, severity: str) -> None:
+    (mini / "data" / "deployments.csv").write_text(text, encoding="utf-8", newline="")
+    rc, out, err = run_cli("validate", "--package", str(mini), "--format", "json", "--today", "2026-11-25", "--layer", "frictionless", "--layer", "pandera")
+    assert "Traceback" not in err
+    doc = json.loads(out)
+    hits = [f for f in doc["findings"] if f["code"] == code and f["resource"] == "deployments"]
+    assert any(f["line"] == line and f["field"] == field and f["severity"] == severity for f in hits), doc["findings"][:8]
+    assert all(f["hint"] for f in hits)
+    assert rc == (0 if severity == "warning" else 1)
+    assert all(len(f["value"]) < 1000 for f in doc["findings"])  # huge cells are cut, and say so
+
+
+def test_bad_files_through_all_three_layers(mini: Path) -> None:
+    """Several broken files at once: every layer copes, none raises."""
+    d = mini / "data"
+    (d / "deployments.csv").write_text(f"{HEADER}\n{ROW.replace('Fixture note.', 'x' * 10_000_000)}\n\n", encoding="utf-8")
+    (d / "investments.csv").write_text((d / "investments.csv").read_text().replace(",signed,", ',"signed,'), encoding="utf-8")
+    (d / "statements.csv").write_text((d / "statements.csv").read_text().rstrip("\n") + ",extra\n", encoding="utf-8")
+    (d / "actors.csv").write_bytes((d / "actors.csv").read_bytes().replace(b"Fixture state", "\u00c9tat".encode("latin-1")))
+    rc, out, err = run_cli("validate", "--package", str(mini), "--format", "json", "--today", "2026-11-25")
+    assert rc == 1 and "Traceback" not in err
+    codes = {(f["resource"], f["code"]) for f in json.loads(out)["findings"]}
+    assert {("deployments", "source-error"), ("deployments", "blank-row"), ("investments", "source-error"), ("statements", "extra-cell"), ("actors", "encoding-error")} <= codes
+
+
+def test_all_layers_one_sorted_report(mini: Path) -> None:
+    line = set_cell(mini / "data" / "deployments.csv", "DEP-0001", "personnel_low", "120")
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--today", "2026-11-25")
+    assert rc == 1
+    doc = json.loads(out)
+    layers = {f["layer"] for f in doc["findings"] if f["line"] == line}
+    assert layers == {"pandera", "expectations"}  # the same rule seen by two layers, both kept (different fields)
+    keys = [(f["path"], f["line"] or -1, f["field"], f["code"]) for f in doc["findings"]]
+    assert keys == sorted(keys)
+    assert set(doc["summary"]["seconds"]) == {"frictionless", "pandera", "expectations"}
+
+
+def test_github_format_warning_and_summary(mini: Path) -> None:
+    append_row(mini / "data" / "sources.csv", {"id": "SRC-0003", "url": "https://example.org/c", "publisher": "X", "language": "en", "kind": "blog", "accessed": "2026-11-25"})
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "github", "--layer", "pandera", "--today", "2026-11-25")
+    assert rc == 0
+    assert "::warning file=data/sources.csv,line=4,title=uncited-source::" in out
+    assert out.strip().splitlines()[-1].startswith("ruven-mini 0.1.0: valid: 0 error(s), 1 warning(s)")

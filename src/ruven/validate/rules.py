@@ -50,7 +50,7 @@ LAYER = "pandera"
 #: Which actor kinds may fill a role. Checked against the actors' ``kind`` enum at run time.
 ROLE_KINDS: dict[str, tuple[str, ...]] = {"speaker_id": ("person", "government-body")}
 PARTIAL_DATE_SHAPE = r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$"
-STRICT_URL = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$"
+STRICT_URL = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}(?:[/?#][^\s]*)?$"
 FORMULA_START = r"^[=+\-@\t\r]"
 NUMERIC = r"(?i)^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?\s*$"
 CONTROL = r"[\x00-\x09\x0B-\x1F\x7F-\x9F]"
@@ -250,7 +250,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context) -> list[Rule]:
                 kinds = rt.df.select(fk.reference_field, "kind")
                 good = kinds.filter(pl.col("kind").is_in(list(allowed)))[fk.reference_field]
                 known = kinds[fk.reference_field]
-                rules.append(Rule("actor-kind", fk.field, lambda n=fk.field, good=good, known=known: ~pl.col(n).is_in(known) | pl.col(n).is_in(good)))
+                rules.append(Rule("actor-kind", fk.field, lambda n=fk.field, good=good, known=known: ~pl.col(n).is_in(known.implode()) | pl.col(n).is_in(good.implode())))
         if fk.resource == res.name and fk.field in by_name and fk.reference_field in by_name:
             rules.append(Rule("reference-cycle", fk.field, frame_ok=_cycle_ok(fk.field, fk.reference_field)))
     # likely duplicates (warnings), among live rows
@@ -291,7 +291,7 @@ def _id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame
 
     def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
         col = pl.col(f.name)
-        return lf.select(((col == "") | col.str.split(f.delimiter).list.eval(pl.element().is_in(known) | (pl.element() == "")).list.all()).alias(f.name))
+        return lf.select(((col == "") | col.str.split(f.delimiter).list.eval(pl.element().is_in(known.implode()) | (pl.element() == "")).list.all()).alias(f.name))
 
     return ok
 

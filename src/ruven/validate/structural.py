@@ -89,6 +89,8 @@ def _scan_bytes(res: Resource) -> Finding | None:
             return _f(res.name, rel, "encoding-error", f"{rel} is UTF-16, not UTF-8", "save the file as UTF-8 (without BOM), e.g. with `ruven fmt` or your editor's encoding menu", 1)
         if head.startswith(b"\xef\xbb\xbf"):
             return _f(res.name, rel, "encoding-error", f"{rel} starts with a UTF-8 byte-order mark (BOM)", "run `ruven fmt` to remove it (save as UTF-8 without BOM)", 1)
+        crlf = b"\r\n" in fh.read(1 << 16)
+        fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         offset = 0
         lines = 0
@@ -115,6 +117,8 @@ def _scan_bytes(res: Resource) -> Finding | None:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return _f(res.name, rel, "encoding-error", f"{rel} is not UTF-8: it ends inside a multi-byte character", "re-save the file as UTF-8", lines + 1)
+    if crlf:
+        return _f(res.name, rel, "line-endings", f"{rel} has Windows line endings (CRLF)", "run `ruven fmt` to rewrite it with \\n line endings, so that git diffs show only real changes", 1, severity="warning")
     return None
 
 
@@ -453,10 +457,12 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         if ref is None:
             out.append(make(pkg, res, "resource-error", None, fk.field, "", target=fk.resource))
             continue
-        checks.append(("foreign-key", fk.field, fk.resource, ~is_missing[fk.field] & ~pl.col(fk.field).is_in(ref)))
+        checks.append(("foreign-key", fk.field, fk.resource, ~is_missing[fk.field] & ~pl.col(fk.field).is_in(ref.implode())))
     shape: list[tuple[str, str, pl.Expr]] = []
     for i, name in enumerate(table.fields):
         shape.append(("missing-cell", name, pl.col(CELLS) <= i))
+    for i in range(len(table.fields), width):  # frictionless adds a field for each extra label
+        shape.append(("missing-cell", labels[i], pl.col(CELLS) <= i))
     masks = [m.alias(f"__m{i}__") for i, (_, _, _, m) in enumerate(checks)]
     smasks = [m.alias(f"__s{i}__") for i, (_, _, m) in enumerate(shape)]
     flagged = df.with_columns(blank.alias("__blank__"), *masks, *smasks).filter(

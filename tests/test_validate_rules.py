@@ -1,0 +1,126 @@
+"""Layer 2 (pandera): every rule derived from the schemas has a bad fixture that trips it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from conftest import append_row, run_cli, set_cell
+from ruven.package import DataPackage
+from ruven.validate import validate_package
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def _pandera(pkg: Path) -> list:
+    return validate_package(pkg, layers=["pandera"], today=TODAY).findings
+
+
+def test_mini_passes_the_rules(mini: Path) -> None:
+    assert _pandera(mini) == []
+
+
+@pytest.mark.parametrize(
+    ("resource", "row_id", "field", "value", "code", "at"),
+    [
+        pytest.param("deployments", "DEP-0001", "start_date", "2019-02-30", "invalid-date", "start_date", id="invalid-date"),
+        pytest.param("deployments", "DEP-0001", "start_date", "2027-01", "date-in-future", "start_date", id="date-in-future"),
+        pytest.param("sources", "SRC-0001", "accessed", "2026-12-01", "date-in-future", "accessed", id="date-in-future-date-type"),
+        pytest.param("deployments", "DEP-0001", "personnel_low", "101", "range-order", "personnel_best", id="range-order-low-best"),
+        pytest.param("deployments", "DEP-0001", "personnel_high", "50", "range-order", "personnel_high", id="range-order-best-high"),
+        pytest.param("arms_purchases", "ARM-0001", "value_usd_low", "2000000000", "range-order", "value_usd_best", id="range-order-money"),
+        pytest.param("deployments", "DEP-0001", "end_date", "2019-02", "date-order", "end_date", id="date-order"),
+        pytest.param("arms_purchases", "ARM-0001", "delivery_end_date", "2011", "date-order", "delivery_end_date", id="date-order-delivery"),
+        pytest.param("arms_purchases", "ARM-0001", "quantity_delivered", "11", "delivered-exceeds-ordered", "quantity_delivered", id="delivered-exceeds-ordered"),
+        pytest.param("deployments", "DEP-0001", "source_ids", "SRC-0001;SRC-0999", "foreign-key", "source_ids", id="foreign-key-source-ids"),
+        pytest.param("statements", "STM-0001", "about_ids", "DEP-0001;INV-0999", "foreign-key", "about_ids", id="foreign-key-about-ids"),
+        pytest.param("statements", "STM-0001", "quote_en", "", "missing-translation", "quote_en", id="missing-translation"),
+        pytest.param("statements", "STM-0001", "date", "2019-04-15", "date-after-sources", "date", id="date-after-sources"),
+        pytest.param("actors", "ACT-0003", "country", "ZZ", "unknown-country-code", "country", id="unknown-country-code"),
+        pytest.param("sources", "SRC-0001", "language", "xx", "unknown-language-code", "language", id="unknown-language-code"),
+        pytest.param("investments", "INV-0001", "currency", "ABC", "unknown-currency-code", "currency", id="unknown-currency-code"),
+        pytest.param("sources", "SRC-0001", "url", "https://example", "invalid-url", "url", id="invalid-url"),
+        pytest.param("sources", "SRC-0001", "archived_url", "https://web.archive.org:99999/x", "invalid-url", "archived_url", id="invalid-url-port"),
+        pytest.param("statements", "STM-0001", "speaker_id", "ACT-0001", "actor-kind", "speaker_id", id="actor-kind"),
+        pytest.param("actors", "ACT-0001", "parent_id", "ACT-0002", "reference-cycle", "parent_id", id="reference-cycle"),
+        pytest.param("deployments", "DEP-0001", "summary", " Leading space.", "whitespace", "summary", id="whitespace"),
+        pytest.param("deployments", "DEP-0001", "summary", "Cafe\u0301 visit.", "unicode-normalization", "summary", id="unicode-normalization"),
+        pytest.param("deployments", "DEP-0001", "summary", "Tab\tinside.", "control-character", "summary", id="control-character"),
+        pytest.param("deployments", "DEP-0001", "notes", "=HYPERLINK(\"x\")", "formula-injection", "notes", id="formula-injection"),
+        pytest.param("sources", "SRC-0002", "title", "@handle said", "formula-injection", "title", id="formula-injection-at"),
+    ],
+)
+def test_rule_trips(mini: Path, resource: str, row_id: str, field: str, value: str, code: str, at: str) -> None:
+    line = set_cell(mini / "data" / f"{resource}.csv", row_id, field, value)
+    hits = [f for f in _pandera(mini) if f.code == code]
+    assert any(f.line == line and f.field == at and f.resource == resource for f in hits), _pandera(mini)
+    f = next(f for f in hits if f.line == line)
+    assert f.layer == "pandera" and f.severity == "error" and f.message and f.hint
+
+
+def test_negative_number_is_not_a_formula(mini: Path) -> None:
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "notes", "-5")
+    assert _pandera(mini) == []
+
+
+def test_today_is_injectable(mini: Path) -> None:
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "start_date", "2026-12")
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "end_date", "")
+    assert any(f.code == "date-in-future" for f in _pandera(mini))
+    assert validate_package(mini, layers=["pandera"], today=dt.date(2027, 1, 1)).findings == []
+
+
+def test_uncited_source_is_a_warning(mini: Path) -> None:
+    line = append_row(mini / "data" / "sources.csv", {"id": "SRC-0003", "url": "https://example.org/c", "publisher": "X", "language": "en", "kind": "blog", "accessed": "2026-11-25"})
+    found = [f for f in _pandera(mini) if f.code == "uncited-source"]
+    assert [(f.line, f.field, f.value, f.severity) for f in found] == [(line, "id", "SRC-0003", "warning")]
+    rc, _, _ = run_cli("validate", "--package", str(mini), "--layer", "pandera", "--today", "2026-11-25")
+    assert rc == 0
+    rc, _, _ = run_cli("validate", "--package", str(mini), "--layer", "pandera", "--today", "2026-11-25", "--strict")
+    assert rc == 1
+
+
+@pytest.mark.parametrize(
+    ("resource", "values", "field"),
+    [
+        pytest.param("sources", {"id": "SRC-0003", "url": "http://www.example.org/a/", "publisher": "X", "language": "en", "kind": "blog", "accessed": "2026-11-25"}, "url", id="likely-duplicate-url"),
+        pytest.param(
+            "statements",
+            {"id": "STM-0002", "date": "2019-03-25", "speaker_id": "ACT-0003", "speaker_role": "R", "medium": "speech", "quote": "Una cita de prueba!", "quote_language": "es", "is_translation": "true", "quote_en": "A test quote.", "topic": "arms", "confidence": "reported", "source_ids": "SRC-0002"},
+            "quote",
+            id="likely-duplicate-statement",
+        ),
+    ],
+)
+def test_likely_duplicates_warn(mini: Path, resource: str, values: dict, field: str) -> None:
+    line = append_row(mini / "data" / f"{resource}.csv", values)
+    found = [f for f in _pandera(mini) if f.code == "likely-duplicate"]
+    assert [(f.line, f.field, f.severity) for f in found] == [(line, field, "warning")]
+
+
+def test_withdrawn_duplicate_is_not_flagged(mini: Path) -> None:
+    append_row(mini / "data" / "statements.csv", {"id": "STM-0002", "date": "2019-03-25", "speaker_id": "ACT-0003", "speaker_role": "R", "medium": "speech", "quote": "Una cita de prueba.", "quote_language": "es", "is_translation": "true", "quote_en": "A test quote.", "topic": "arms", "confidence": "reported", "source_ids": "SRC-0002", "withdrawn": "duplicate of STM-0001"})
+    assert [f for f in _pandera(mini) if f.code == "likely-duplicate"] == []
+
+
+def test_schema_is_derived_from_the_table_schema(mini: Path) -> None:
+    """The pandera schema has one column per schema field and no hand-kept list."""
+    from ruven.validate import rules
+    from ruven.validate.tables import load
+
+    pkg = DataPackage.load(mini)
+    res = pkg.resource("arms_purchases")
+    schema, by_id = rules.build_schema(res, load(res), rules.Context(pkg, TODAY))
+    assert list(schema.columns) == res.field_names
+    codes = {r.code for r in by_id.values()}
+    assert {"range-order", "date-order", "delivered-exceeds-ordered", "foreign-key", "invalid-date"} <= codes
+
+
+def test_multiline_cell_line_numbers(mini: Path) -> None:
+    set_cell(mini / "data" / "sources.csv", "SRC-0001", "notes", "two\nlines")
+    line = set_cell(mini / "data" / "sources.csv", "SRC-0002", "language", "xx")
+    assert line == 3
+    found = [f for f in _pandera(mini) if f.code == "unknown-language-code"]
+    assert [f.line for f in found] == [4]  # the physical line: the cell above spans two lines
