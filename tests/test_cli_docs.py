@@ -211,3 +211,17 @@ def test_citation_cff_matches_the_vendored_cff_schema() -> None:
     bad = {**cff, "type": "movie"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
+
+
+def test_licence_in_the_xlsx_about_sheet_is_the_same_statement(mini: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    from ruven.docs import licence_statement
+    from ruven.package import DataPackage
+    from ruven.release.build import build, xlsx_step
+
+    result = build(mini, tmp_path / "dist", steps=[xlsx_step])
+    wb = openpyxl.load_workbook(result.artifact("xlsx").path, read_only=True)
+    about = {row[0]: row[1] for row in wb["About"].iter_rows(values_only=True) if row and row[0]}
+    wb.close()
+    assert about["Licence"] == licence_statement(DataPackage.load(mini)) == licence_statement(DataPackage.load(REPO))

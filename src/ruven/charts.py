@@ -244,7 +244,7 @@ def draw_timeline(pkg: DataPackage, rows: list[dict[str, Any]], events: list[dic
         color = PALETTE[i % len(PALETTE)]
         mine = {r["year"]: r["rows"] for r in rows if r["table"] == res.name}
         total = sum(mine.values())
-        ax.set_ylabel(f"{res.title}\n({total} rows)", rotation=0, ha="right", va="center", fontsize=10)
+        ax.set_ylabel(f"{res.title}\n({total} dated rows)", rotation=0, ha="right", va="center", fontsize=10)
         if not years:
             _empty(ax, "no dated rows yet")
             continue

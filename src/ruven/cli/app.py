@@ -14,6 +14,7 @@ from ruven import __version__
 COMMANDS: dict[str, str] = {
     "validate": "ruven.cli.validate:validate",
     "info": "ruven.cli.info:info",
+    "add": "ruven.cli.add:add",
     "docs": "ruven.cli.docs:docs",
     "chart": "ruven.cli.chart:chart",
     "serve": "ruven.cli.serve:serve",

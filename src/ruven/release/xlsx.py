@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ruven.docs import licence_statement
 from ruven.query import WITHDRAWN, all_table, citation, ident, typed_columns
 from ruven.release.repro import atomic_path, normalise_zip
 
@@ -59,14 +60,10 @@ def write_workbook(ctx: BuildContext, dest: Path) -> None:
     about = wb.create_sheet("About")
     about.column_dimensions["A"].width = 28
     about.column_dimensions["B"].width = 110
-    lic = (pkg.descriptor.get("licenses") or [{}])[0]
     lines: list[tuple[str, str]] = [
         ("Title", pkg.title),
         ("Version", pkg.version),
-        (
-            "Licence",
-            " ".join(x for x in (str(lic.get("name", "")), str(lic.get("title", "")), str(lic.get("path", ""))) if x),
-        ),
+        ("Licence", licence_statement(pkg)),  # the same words as the README and datasheet
         ("How to cite", citation(pkg)),
         ("Description", str(pkg.descriptor.get("description", ""))),
         (
