@@ -14,11 +14,11 @@ from ruven import __version__
 COMMANDS: dict[str, str] = {
     "validate": "ruven.cli.validate:validate",
     "info": "ruven.cli.info:info",
-    "add": "ruven.cli.add:add",
     "docs": "ruven.cli.docs:docs",
     "chart": "ruven.cli.chart:chart",
     "serve": "ruven.cli.serve:serve",
     "fmt": "ruven.cli.fmt:fmt",
+    "add": "ruven.cli.add:add",
     "query": "ruven.cli.query:query",
     "build": "ruven.cli.build:build",
 }

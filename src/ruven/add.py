@@ -1,0 +1,530 @@
+"""Add rows to a table: prompts derived from the schema, per-answer checks, and a safe write.
+
+Everything a prompt shows (title, description, enum values and their meanings, the next
+free id, the tables a reference points to) comes from the Table Schema through
+:mod:`ruven.package`; nothing here lists a column.
+
+:func:`add_rows` is the transaction. Under an exclusive lock per table it re-reads the
+files, gives the rows whose id ruven proposed the next free id (recomputed inside the lock,
+so concurrent ``ruven add`` never collide), inserts the rows into a copy of the package,
+validates that copy through every layer and compares it with the package as it was: only
+findings the new rows cause block the write. The file is then written through a temp file
+and ``os.replace``; the new row is inserted at its place in primary-key order and every
+other byte of the file stays as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruven.canonical import atomic_write_text, csv_line, normalize_cell
+from ruven.errors import RuvenError, UsageError
+from ruven.package import DataPackage, Field, Resource, date_bounds
+from ruven.report import Finding, ValidationReport, truncate
+from ruven.validate.messages import constraint_message, field_format, type_message
+
+INPUT_LAYER = "input"
+#: Columns whose text labels a row in search results and pick lists, best first.
+LABEL_FIELDS = ("name", "designation", "project", "title", "publisher", "url", "summary", "quote")
+
+
+@dataclass
+class Problem:
+    """Why one answer is refused, with what to do instead."""
+
+    code: str
+    message: str
+    hint: str
+
+
+@dataclass
+class FieldPrompt:
+    """Everything the interactive prompt shows for one field, read from the schema."""
+
+    name: str
+    title: str
+    description: str
+    type: str
+    required: bool
+    format: str
+    choices: list[tuple[str, str]]  # (value, meaning)
+    references: list[str]  # tables the value points to
+    is_list: bool
+    delimiter: str
+    default: str = ""
+
+
+@dataclass
+class NewRow:
+    resource: str
+    values: dict[str, str]
+    #: True when the id is ruven's proposal: it is recomputed inside the lock.
+    auto_id: bool = True
+
+    @property
+    def id(self) -> str:
+        return self.values.get("id", "")
+
+
+@dataclass
+class AddResult:
+    rows: list[NewRow]
+    findings: list[Finding] = field(default_factory=list)
+    written: bool = False
+    dry_run: bool = False
+    paths: dict[str, str] = field(default_factory=dict)  # resource -> relpath
+    lines: dict[str, int] = field(default_factory=dict)  # row id -> physical line in its file
+    layers: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "written": self.written,
+            "dry_run": self.dry_run,
+            "layers": self.layers,
+            "rows": [
+                {"resource": r.resource, "path": self.paths.get(r.resource, ""), "line": self.lines.get(r.id), "id": r.id, "values": r.values}
+                for r in self.rows
+            ],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+# ------------------------------------------------------------------ reading what is there
+
+
+def _id_width(res: Resource) -> int:
+    m = re.search(r"\[0-9\]\{(\d+)\}", res.field("id").constraints.get("pattern", "")) if "id" in res.field_names else None
+    return int(m.group(1)) if m else 4
+
+
+def next_id(res: Resource, taken: Sequence[str]) -> str | None:
+    """The next free id of ``res`` after every id ever used (withdrawn rows keep theirs)."""
+    prefix = res.id_prefix
+    if not prefix:
+        return None
+    nums = [int(m.group(1)) for t in taken if (m := re.fullmatch(rf"{re.escape(prefix)}-(\d+)", t))]
+    return f"{prefix}-{max(nums, default=0) + 1:0{_id_width(res)}d}"
+
+
+def references_of(res: Resource, fld: Field) -> list[str]:
+    """Tables a field's value points to: its foreign key or its id-list references."""
+    if fld.is_id_list:
+        return fld.list_references
+    return [fk.resource for fk in res.foreign_keys if fk.field == fld.name]
+
+
+class Session:
+    """What ``ruven add`` knows while it asks: the package, its rows, and rows added so far."""
+
+    def __init__(self, pkg: DataPackage) -> None:
+        self.pkg = pkg
+        self._rows: dict[str, list[dict[str, str]]] = {}
+        self.pending: list[NewRow] = []
+
+    def rows(self, resource: str) -> list[dict[str, str]]:
+        if resource not in self._rows:
+            res = self.pkg.resource(resource)
+            self._rows[resource] = res.read_rows() if res.path.exists() else []
+        return self._rows[resource]
+
+    def column(self, resource: str, name: str) -> list[str]:
+        out = [r.get(name) or "" for r in self.rows(resource)]
+        out += [r.values.get(name, "") for r in self.pending if r.resource == resource]
+        return out
+
+    def propose_id(self, resource: str) -> str | None:
+        return next_id(self.pkg.resource(resource), self.column(resource, "id"))
+
+    def prompts(self, resource: str) -> list[FieldPrompt]:
+        res = self.pkg.resource(resource)
+        out = []
+        for f in res.fields:
+            meanings = f.value_meanings
+            out.append(
+                FieldPrompt(
+                    name=f.name,
+                    title=f.title,
+                    description=f.description,
+                    type=f.type,
+                    required=f.required,
+                    format=field_format(f),
+                    choices=[(v, meanings.get(v, "")) for v in (f.enum or [])],
+                    references=references_of(res, f),
+                    is_list=f.is_id_list,
+                    delimiter=f.delimiter,
+                    default=(self.propose_id(resource) or "") if f.name == "id" and res.primary_key == ["id"] else "",
+                )
+            )
+        return out
+
+    def label(self, resource: str, row: dict[str, str]) -> str:
+        for name in LABEL_FIELDS:
+            if row.get(name):
+                return truncate(row[name], 70)
+        return ""
+
+    def search(self, resource: str, text: str, limit: int = 15) -> list[tuple[str, str]]:
+        """Rows of ``resource`` whose cells contain ``text`` (case-insensitive): (id, label)."""
+        needle = text.casefold().strip()
+        hits = []
+        rows = self.rows(resource) + [r.values for r in self.pending if r.resource == resource]
+        for row in rows:
+            if not needle or any(needle in (v or "").casefold() for v in row.values()):
+                hits.append((row.get("id", ""), self.label(resource, row)))
+        return hits[-limit:]
+
+    def check(self, resource: str, name: str, value: str) -> Problem | None:
+        """Check one answer as it is typed: type, constraints, partial date, references, uniqueness."""
+        res = self.pkg.resource(resource)
+        try:
+            fld = res.field(name)
+        except KeyError:
+            raise UsageError(f"{resource} has no field {name!r}", "fields: " + ", ".join(res.field_names)) from None
+        return check_value(self, res, fld, normalize_cell(value))
+
+
+def check_value(session: Session, res: Resource, fld: Field, value: str) -> Problem | None:
+    from frictionless import Field as FlField
+
+    missing = res.schema.get("missingValues", [""])
+    try:
+        ff = FlField.from_descriptor({k: v for k, v in fld.descriptor.items() if k != "x-ruven"})
+    except Exception as exc:  # noqa: BLE001 - a broken schema is reported by validate
+        raise RuvenError(f"the schema of {res.name}.{fld.name} cannot be read: {exc}", "run ruven validate") from exc
+    if value in missing:
+        if fld.required:
+            return Problem("constraint-error", *constraint_message(fld, "required", value))
+        return None
+    _, notes = ff.read_cell(value)
+    if notes:
+        if "type" in notes:
+            return Problem("type-error", *type_message(fld, value))
+        constraint = next(iter(notes))
+        return Problem("constraint-error", *constraint_message(fld, constraint, value))
+    if fld.is_partial_date and date_bounds(value) is None:
+        return Problem("partial-date", f"{value!r} is not a real calendar date", f"write {fld.name} as {field_format(fld)}")
+    refs = references_of(res, fld)
+    if refs:
+        ids = value.split(fld.delimiter) if fld.is_id_list else [value]
+        known = {i for t in refs if t in session.pkg.resources for i in session.column(t, "id")}
+        for i in ids:
+            if i not in known:
+                where = " or ".join(session.pkg.resources[t].relpath for t in refs if t in session.pkg.resources)
+                return Problem("foreign-key", f"{i} is not in {where}", f"use an id present in {where} (type ?WORD to search), or + to add a new row there")
+        if fld.is_id_list and len(set(ids)) != len(ids):
+            return Problem("constraint-error", f"{value!r} lists an id twice", "list each id once")
+    if fld.constraints.get("unique") or res.primary_key == [fld.name]:
+        if value in session.column(res.name, fld.name):
+            msg, hint = constraint_message(fld, "unique", value)
+            if fld.name == "id":
+                hint = f"ids are never reused: the next free id is {session.propose_id(res.name)}"
+            return Problem("unique-error", msg, hint)
+    return None
+
+
+def coerce(value: Any, fld: Field) -> str:
+    """A JSON value as the CSV cell it stands for."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return fld.delimiter.join(coerce(v, fld) for v in value)
+    return normalize_cell(str(value))
+
+
+def make_row(pkg: DataPackage, resource: str, values: dict[str, Any], session: Session | None = None) -> NewRow:
+    """A NewRow from ``field -> value``; unknown fields are a usage error; no id = ruven proposes one."""
+    res = pkg.resource(resource)
+    unknown = [k for k in values if k not in res.field_names]
+    if unknown:
+        raise UsageError(f"{resource} has no field {', '.join(map(repr, unknown))}", "fields: " + ", ".join(res.field_names))
+    row = {f.name: coerce(values.get(f.name), f) for f in res.fields}
+    auto = not row.get("id")
+    if auto and res.id_prefix:
+        row["id"] = (session or Session(pkg)).propose_id(resource) or ""
+    return NewRow(resource, row, auto_id=auto)
+
+
+def precheck(session: Session, rows: list[NewRow]) -> list[Finding]:
+    """Every cell of the new rows checked like an interactive answer (instant, before the lock)."""
+    out = []
+    saved = session.pending
+    for i, row in enumerate(rows):
+        res = session.pkg.resource(row.resource)
+        session.pending = saved + rows[:i]  # earlier new rows may be referenced (a new source)
+        for f in res.fields:
+            v = row.values.get(f.name, "")
+            if f.name == "id" and row.auto_id:
+                continue
+            p = check_value(session, res, f, v)
+            if p:
+                out.append(Finding("error", INPUT_LAYER, p.code, res.name, res.relpath, None, f.name, truncate(v), p.message, p.hint))
+    session.pending = saved
+    return out
+
+
+# ------------------------------------------------------------------ writing
+
+
+@dataclass
+class _Parsed:
+    text: str
+    bom: bool
+    terminator: str
+    header: list[str]
+    #: (primary key, start offset, physical start line) of each record
+    records: list[tuple[tuple[str, ...], int, int]]
+    ends_with_newline: bool
+
+
+def _parse(text: str, res: Resource) -> _Parsed:
+    bom = text.startswith("\ufeff")
+    body = text[1:] if bom else text
+    lines = io.StringIO(body, newline="").readlines()
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    reader = csv.reader(iter(lines))
+    header = next(reader, None) or []
+    header_end = reader.line_num
+    pk = [header.index(k) for k in res.primary_key if k in header]
+    records = []
+    prev = header_end
+    for rec in reader:
+        if rec:
+            key = tuple(rec[i] if i < len(rec) else "" for i in pk)
+            records.append((key, offsets[prev], prev + 1))
+        prev = reader.line_num
+    term = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    return _Parsed(body, bom, term, header, records, body.endswith(("\n", "\r")) or not body)
+
+
+def insert_rows(text: str, res: Resource, rows: list[dict[str, str]]) -> tuple[str, list[int]]:
+    """``text`` with ``rows`` inserted at their primary-key place; other bytes unchanged.
+
+    Returns the new text and the physical line of each inserted row.
+    """
+    for row in rows:
+        p = _parse(text, res)
+        if not p.header:
+            p.text = csv_line(res.field_names)
+            p.header = list(res.field_names)
+            p.ends_with_newline = True
+        line = csv_line([row.get(h, "") for h in p.header])
+        if p.terminator != "\n":
+            line = line[:-1] + p.terminator
+        key = tuple(row.get(k, "") for k in res.primary_key)
+        at = next(((off, ln) for k, off, ln in p.records if k > key), None)
+        if at is None:
+            body = p.text if p.ends_with_newline else p.text + p.terminator
+            body = body + line
+        else:
+            body = p.text[: at[0]] + line + p.text[at[0] :]
+        text = ("\ufeff" if p.bom else "") + body
+    # lines of the inserted rows in the final text
+    final = _parse(text, res)
+    pk_of = {tuple(r.get(k, "") for k in res.primary_key): None for r in rows}
+    found = {k: ln for k, _, ln in final.records if k in pk_of}
+    return text, [found.get(tuple(r.get(k, "") for k in res.primary_key), 0) for r in rows]
+
+
+def line_ids(text: str, res: Resource) -> dict[int, str]:
+    """Physical start line -> primary key (joined) of every record."""
+    return {ln: ";".join(k) for k, _, ln in _parse(text, res).records}
+
+
+@contextmanager
+def table_locks(pkg: DataPackage, resources: Sequence[str]) -> Iterator[None]:
+    """Exclusive advisory locks (``fcntl.flock``) on ``data/.<resource>.lock``, taken in name order."""
+    import fcntl
+
+    fds: list[int] = []
+    try:
+        for name in sorted(set(resources)):
+            res = pkg.resource(name)
+            lock = res.path.parent / f".{name}.lock"
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            fds.append(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in reversed(fds):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def _package_files(pkg: DataPackage) -> list[Path]:
+    files = [pkg.descriptor_path]
+    for res in pkg:
+        if res.relpath and "://" not in res.relpath and res.path.is_file():
+            files.append(res.path)
+        if res.schema_path is not None and res.schema_path.is_file():
+            files.append(res.schema_path)
+    val = pkg.root / "validation"
+    if val.is_dir():
+        files.extend(p for p in val.rglob("*") if p.is_file())
+    return files
+
+
+def _copy_package(pkg: DataPackage, dest: Path, replace: dict[Path, str]) -> Path:
+    for src in _package_files(pkg):
+        rel = src.relative_to(pkg.root)
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src in replace:
+            target.write_text(replace[src], encoding="utf-8", newline="")
+        else:
+            shutil.copyfile(src, target)
+    return dest / pkg.descriptor_path.name
+
+
+def _fingerprint(pkg: DataPackage) -> str:
+    h = hashlib.sha256()
+    for p in _package_files(pkg):
+        h.update(str(p).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+_BASELINE: dict[tuple[str, tuple[str, ...]], ValidationReport] = {}
+
+
+def _validate_copy(pkg: DataPackage, replace: dict[Path, str], layers: Sequence[str] | None, today: dt.date | None) -> ValidationReport:
+    from ruven.validate import validate_package
+
+    with tempfile.TemporaryDirectory(prefix="ruven-add-") as tmp:
+        desc = _copy_package(pkg, Path(tmp), replace)
+        return validate_package(desc, layers=layers, today=today)
+
+
+def _finding_key(f: Finding, ids: dict[str, dict[int, str]]) -> tuple[Any, ...]:
+    row = ids.get(f.path, {}).get(f.line) if f.line is not None else None
+    where: Any = row if row is not None else (f.line if f.path not in ids else None)
+    return (f.path, where, f.field, f.code, f.value, f.severity)
+
+
+def add_rows(
+    package: str | os.PathLike[str] | DataPackage | None,
+    rows: list[NewRow],
+    *,
+    dry_run: bool = False,
+    layers: Sequence[str] | None = None,
+    today: dt.date | None = None,
+) -> AddResult:
+    """Validate ``rows`` with the rest of the package and, unless refused or ``dry_run``, write them.
+
+    Rows for a referenced table (a new source) come before the rows that cite them.
+    """
+    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    from ruven.validate.layers import DEFAULT_LAYERS
+
+    used_layers = [layer for layer in DEFAULT_LAYERS if layers is None or layer in layers]
+    result = AddResult(rows, dry_run=dry_run, layers=used_layers)
+    for r in rows:
+        result.paths[r.resource] = pkg.resource(r.resource).relpath
+    names = list(dict.fromkeys(r.resource for r in rows))
+    lock = table_locks(pkg, names) if not dry_run else _nolock()
+    with lock:
+        session = Session(pkg)  # re-read inside the lock: other writers may have added rows
+        _assign_ids(session, rows)
+        result.findings = precheck(Session(pkg), rows)
+        if result.errors:
+            return result
+        texts: dict[Path, str] = {}
+        line_maps_new: dict[str, dict[int, str]] = {}
+        line_maps_old: dict[str, dict[int, str]] = {}
+        for name in names:
+            res = pkg.resource(name)
+            old = res.path.read_bytes().decode("utf-8") if res.path.exists() else ""  # no newline translation
+            new, lines = insert_rows(old, res, [r.values for r in rows if r.resource == name])
+            texts[res.path] = new
+            line_maps_old[res.relpath] = line_ids(old, res)
+            line_maps_new[res.relpath] = line_ids(new, res)
+            for r, ln in zip([r for r in rows if r.resource == name], lines, strict=True):
+                result.lines[r.id] = ln
+        key = (_fingerprint(pkg), tuple(used_layers))
+        baseline = _BASELINE.get(key)
+        if baseline is None:
+            baseline = _validate_copy(pkg, {}, used_layers, today)
+            _BASELINE.clear()
+            _BASELINE[key] = baseline
+        candidate = _validate_copy(pkg, texts, used_layers, today)
+        before = {_finding_key(f, line_maps_old) for f in baseline.findings}
+        result.findings = [f for f in candidate.findings if _finding_key(f, line_maps_new) not in before]
+        if result.errors or dry_run:
+            return result
+        for name in names:  # referenced tables first: names keep the order the rows came in
+            res = pkg.resource(name)
+            atomic_write_text(res.path, texts[res.path])
+        result.written = True
+    return result
+
+
+@contextmanager
+def _nolock() -> Iterator[None]:
+    yield
+
+
+def _assign_ids(session: Session, rows: list[NewRow]) -> None:
+    """Give rows with a proposed id the next free id now, and follow the change in the
+    other new rows that point to them (a fact row citing a source added in the same flow)."""
+    pkg = session.pkg
+    session.pending = []
+    renames: dict[tuple[str, str], str] = {}
+    for row in rows:
+        if row.auto_id and pkg.resource(row.resource).id_prefix:
+            new = session.propose_id(row.resource) or row.id
+            if new != row.id:
+                renames[(row.resource, row.id)] = new
+                row.values["id"] = new
+        session.pending.append(row)
+    if not renames:
+        return
+    for row in rows:
+        res = pkg.resource(row.resource)
+        for f in res.fields:
+            refs = references_of(res, f)
+            v = row.values.get(f.name, "")
+            if not refs or not v or f.name == "id":
+                continue
+            parts = v.split(f.delimiter) if f.is_id_list else [v]
+            parts = [next((renames[(t, p)] for t in refs if (t, p) in renames), p) for p in parts]
+            row.values[f.name] = f.delimiter.join(parts)
+
+
+__all__ = [
+    "AddResult",
+    "FieldPrompt",
+    "NewRow",
+    "Problem",
+    "Session",
+    "add_rows",
+    "check_value",
+    "insert_rows",
+    "make_row",
+    "next_id",
+    "references_of",
+    "table_locks",
+]
