@@ -337,7 +337,7 @@ CHARTS: tuple[Chart, ...] = (
     Chart(
         "timeline",
         "Timeline of the four fact tables",
-        "Live rows per year in each fact table; the numbered events are picked from the data (largest figure, then most sources).",
+        "Live dated rows per year in each fact table; the numbered key events are picked from the data: per table, the row with the largest figure and the most-cited row (aggregate totals excluded).",
         lambda pkg: {"rows": timeline_rows(pkg), "events": key_events(pkg)},
         lambda pkg, d: draw_timeline(pkg, d["rows"], d["events"]),
     ),

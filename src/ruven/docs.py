@@ -734,7 +734,6 @@ def generate_docs(
         return text
 
     targets.append((README, readme))
-    _charts_target(pkg, result, check)
     for rel, make in targets:
         path = pkg.root / rel
         old = path.read_text(encoding="utf-8") if path.exists() else None
@@ -748,6 +747,7 @@ def generate_docs(
         else:
             _write_atomic(path, new)
             result.files.append(GeneratedFile(rel, "written"))
+    _charts_target(pkg, result, check)
     return result
 
 
@@ -771,5 +771,5 @@ def charts_markdown(charts: Iterable[tuple[str, str, str]]) -> str:
     out = []
     for title, image, caption in charts:
         out += [f"**{title}.** {caption}", "", f"![{title}]({image})", ""]
-    out.append("The charts are drawn from the data by `ruven chart --out docs/charts` (PNG and SVG).")
+    out.append("The charts are drawn from the data by `ruven chart` (PNG and SVG in `docs/charts/`); `ruven docs` redraws them when the data changes.")
     return "\n".join(out)
