@@ -272,8 +272,9 @@ def views(pkg: DataPackage) -> list[View]:
             "single_source_rows",
             "Live fact rows that rest on one source only, with that source's publisher and URL.",
             "SELECT f.table_name, f.id, f.date_text, f.title, f.confidence, f.source_ids[1] AS source_id, "
-            "c.source_publisher, c.source_url FROM fact_rows f LEFT JOIN citations c "
-            "ON c.table_name = f.table_name AND c.row_id = f.id WHERE f.n_sources = 1 ORDER BY f.table_name, f.id",
+            f"s.publisher AS source_publisher, s.url AS source_url FROM fact_rows f "
+            f"LEFT JOIN {ident(sources.name)} s ON s.{ident(key)} = f.source_ids[1] "
+            "WHERE f.n_sources = 1 ORDER BY f.table_name, f.id",
             {"source_id": "The one source the row cites."},
             ("fact_rows", "citations"),
         )
@@ -455,6 +456,18 @@ def citation(pkg: DataPackage) -> str:
     return f"{authors or pkg.name}{when}. {pkg.title}. Data package version {pkg.version}, licence {pkg.license}."
 
 
+def open_database(database: str = ":memory:", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection set up for ruven: never fetches extensions, draws no progress bar."""
+    import duckdb
+
+    config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    if threads:
+        config["threads"] = threads
+    con = duckdb.connect(database, config=config)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def connect(
     package: str | os.PathLike[str] | DataPackage | None = None,
     *,
@@ -472,13 +485,9 @@ def connect(
     configuration so a query cannot turn it back on. ``database``: a file path to build a
     persistent database instead of an in-memory one.
     """
-    import duckdb
 
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
-    config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    if threads:
-        config["threads"] = threads
-    con = duckdb.connect(database, config=config)
+    con = open_database(database, threads)
     try:
         load(con, pkg, include_withdrawn=include_withdrawn)
         if sandbox:

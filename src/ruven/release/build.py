@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruven.errors import BuildError, RuvenError
 from ruven.package import DataPackage
-from ruven.query import all_table, ident, typed_columns
+from ruven.query import all_table, ident, open_database, typed_columns
 from ruven.release.repro import atomic_path, build_time, sha256_file, write_zip
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,6 +96,7 @@ class BuildResult:
     artifacts: list[Artifact]
     rows: dict[str, int]
     seconds: float
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: load, each step, duckdb
 
     def artifact(self, kind: str) -> Artifact:
         return next(a for a in self.artifacts if a.kind == kind)
@@ -107,6 +108,7 @@ class BuildResult:
             "version": self.version,
             "rows": self.rows,
             "seconds": round(self.seconds, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "artifacts": [a.to_dict() for a in self.artifacts],
         }
 
@@ -227,24 +229,28 @@ def build(
     db_dest = out_dir / f"{stem}.duckdb"
     artifacts: list[Artifact] = []
     rows: dict[str, int] = {}
+    timings: dict[str, float] = {}
     try:
         with ExitStack() as stack:
             db_tmp = stack.enter_context(atomic_path(db_dest))
-            config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-            if threads:
-                config["threads"] = threads
-            con = duckdb.connect(str(db_tmp), config=config)
+            con = open_database(str(db_tmp), threads)
             stack.callback(con.close)
             say(f"duckdb: loading {len(pkg.resources)} tables")
+            t0 = time.perf_counter()
             load(con, pkg)
+            timings["load"] = time.perf_counter() - t0
             for res in pkg:
                 rows[res.name] = con.execute(f"SELECT count(*) FROM {ident(all_table(res))}").fetchall()[0][0]
             ctx = BuildContext(pkg, out_dir, stem, when, con, say, artifacts)
             for step in STEPS if steps is None else steps:
+                t0 = time.perf_counter()
                 step(ctx)
+                timings[getattr(step, "__name__", "step").removesuffix("_step")] = time.perf_counter() - t0
             say("duckdb: writing the database file")
+            t0 = time.perf_counter()
             con.execute("CHECKPOINT")
             con.close()
+            timings["duckdb"] = time.perf_counter() - t0
         ctx.add(
             db_dest,
             "duckdb",
@@ -265,7 +271,7 @@ def build(
     _write_sums(ctx)
     order = {"duckdb": 0, "parquet": 1, "xlsx": 2, "zip": 3}
     artifacts.sort(key=lambda a: (order.get(a.kind, 4), a.relpath))
-    return BuildResult(out_dir, pkg.name, version, artifacts, rows, time.perf_counter() - started)
+    return BuildResult(out_dir, pkg.name, version, artifacts, rows, time.perf_counter() - started, timings)
 
 
 def _write_sums(ctx: BuildContext) -> None:
