@@ -103,3 +103,25 @@ class _Entry:
         from ruven.cli import main
 
         sys.exit(main(list(args)))
+
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.org"}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` (a temporary repository of a test); returns stdout."""
+    import os
+    import subprocess
+
+    env = {**os.environ, **GIT_ENV, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+def git_package(dest: Path, fixture: str = "mini") -> Path:
+    """A copy of a fixture package as a fresh git repository with one commit."""
+    pkg = copy_package(dest, fixture)
+    git(pkg, "init", "-q", "-b", "main")
+    git(pkg, "add", "-A")
+    git(pkg, "commit", "-q", "-m", "fixture")
+    return pkg

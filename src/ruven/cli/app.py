@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "serve": "ruven.cli.serve:serve",
     "fmt": "ruven.cli.fmt:fmt",
     "add": "ruven.cli.add:add",
+    "diff": "ruven.cli.diff:diff",
     "query": "ruven.cli.query:query",
     "build": "ruven.cli.build:build",
 }
