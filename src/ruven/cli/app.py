@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "fmt": "ruven.cli.fmt:fmt",
     "add": "ruven.cli.add:add",
     "diff": "ruven.cli.diff:diff",
+    "release": "ruven.cli.release:release",
     "query": "ruven.cli.query:query",
     "build": "ruven.cli.build:build",
 }

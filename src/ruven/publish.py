@@ -1,0 +1,241 @@
+"""Release a version: check the preconditions, set the version, date the changelog, build.
+
+Preconditions (every one is checked and reported, so a maintainer sees all that is wrong):
+
+1. the package validates through every layer;
+2. ``fmt --check`` finds nothing to change;
+3. the package is in a git repository, VERSION is not tagged yet, and the SemVer bump from
+   the last release tag ``v<semver>`` reachable from HEAD (none: an empty package, version
+   0.0.0) to VERSION is the bump ``ruven diff`` implies from that tag to the working tree;
+   no row was deleted;
+4. ``CHANGELOG.md`` has entries for VERSION: a ``## [VERSION]`` section, or entries under
+   ``## [Unreleased]`` (which becomes ``## [VERSION] - DATE`` under a fresh, empty
+   ``## [Unreleased]``).
+
+Then ``version`` is set in ``datapackage.json``, the changelog section is dated, and the
+release files are built with :func:`ruven.release.build`. Tagging and pushing stay with the
+maintainer (the plan says the commands).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruven.errors import UsageError
+from ruven.package import DataPackage
+
+CHANGELOG = "CHANGELOG.md"
+UNRELEASED = "Unreleased"
+SECTION_RE = re.compile(r"^## \[([^\]]+)\](.*)$", re.M)
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    message: str
+    hint: str = ""
+
+
+@dataclass
+class ReleasePlan:
+    version: str
+    previous: str
+    tag: str  # the tag compared with ("" = empty package)
+    implied: str
+    requested: str
+    today: str
+    dry_run: bool
+    checks: list[Check] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+    done: bool = False
+    build: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d = {"ok": self.ok, **d}
+        return d
+
+
+# ------------------------------------------------------------------ changelog
+
+
+@dataclass
+class Section:
+    name: str
+    start: int  # offset of the "## [" line
+    body_start: int
+    end: int
+
+    def body(self, text: str) -> str:
+        return text[self.body_start : self.end]
+
+
+def changelog_sections(text: str) -> list[Section]:
+    ms = list(SECTION_RE.finditer(text))
+    out = []
+    for i, m in enumerate(ms):
+        end = ms[i + 1].start() if i + 1 < len(ms) else len(text)
+        out.append(Section(m.group(1), m.start(), m.end(), end))
+    return out
+
+
+def has_entries(body: str) -> bool:
+    return any(re.match(r"^\s*[-*] \S", line) for line in body.splitlines())
+
+
+def dated_changelog(text: str, version: str, today: str) -> tuple[str | None, Check]:
+    """The changelog with VERSION's section dated (or the reason it cannot be)."""
+    secs = {s.name: s for s in changelog_sections(text)}
+    unrel = secs.get(UNRELEASED)
+    mine = secs.get(version)
+    fresh = f"## [{UNRELEASED}]\n\n"
+    if mine is not None:
+        if not has_entries(mine.body(text)):
+            return None, Check("changelog", False, f"{CHANGELOG} has a ## [{version}] section without entries", f"list the rows added, corrected and withdrawn and the schema changes under ## [{version}] (ruven diff --format markdown helps)")
+        if unrel is not None and has_entries(unrel.body(text)):
+            return None, Check("changelog", False, f"{CHANGELOG} has entries both under ## [{UNRELEASED}] and under ## [{version}]", f"move the [{UNRELEASED}] entries into ## [{version}] (or delete that section to have [{UNRELEASED}] renamed)")
+        line_end = text.index("\n", mine.start) if "\n" in text[mine.start :] else len(text)
+        new = text[: mine.start] + f"## [{version}] - {today}" + text[line_end:]
+        if unrel is None:
+            new = new[: mine.start] + fresh + new[mine.start :]
+        return new, Check("changelog", True, f"{CHANGELOG}: ## [{version}] will be dated {today}")
+    if unrel is None or not has_entries(unrel.body(text)):
+        return None, Check("changelog", False, f"{CHANGELOG} has no entries for {version}", f"add them under ## [{UNRELEASED}] (rows added / corrected / withdrawn by id, schema changes); `ruven diff <last tag> . --format markdown` lists them")
+    header_end = unrel.body_start
+    new = text[: unrel.start] + fresh + f"## [{version}] - {today}" + text[header_end:]
+    return new, Check("changelog", True, f"{CHANGELOG}: the [{UNRELEASED}] entries become ## [{version}] - {today}, under a fresh empty [{UNRELEASED}]")
+
+
+# ------------------------------------------------------------------ git
+
+
+def release_tags(top: Path) -> list[tuple[tuple[int, int, int], str]]:
+    from ruven.diff import parse_version
+
+    proc = subprocess.run(["git", "tag", "--merged", "HEAD", "--list", "v*"], cwd=top, capture_output=True, text=True, check=False)
+    tags = []
+    for t in proc.stdout.split():
+        v = parse_version(t[1:]) if t.startswith("v") else None
+        if v is not None:
+            tags.append((v, t))
+    return sorted(tags)
+
+
+def tag_exists(top: Path, tag: str) -> bool:
+    return subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}"], cwd=top, capture_output=True, check=False).returncode == 0
+
+
+# ------------------------------------------------------------------ the release
+
+
+def release(
+    package: str | os.PathLike[str] | DataPackage | None,
+    version: str,
+    *,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    out: str | os.PathLike[str] = "dist",
+) -> ReleasePlan:
+    from ruven.canonical import atomic_write_text, canonical_json_text, format_package
+    from ruven.diff import EMPTY, bump_between, diff, git_toplevel, load_snapshot, next_version, parse_version
+    from ruven.validate import validate_package
+
+    if parse_version(version) is None or version.startswith("v"):
+        raise UsageError(f"{version!r} is not a version MAJOR.MINOR.PATCH", "write it like 0.2.0 (the tag v0.2.0 is made from it)")
+    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    day = (today or dt.date.today()).isoformat()
+    plan = ReleasePlan(version, "", "", "", "", day, dry_run)
+
+    report = validate_package(pkg, today=today)
+    plan.checks.append(
+        Check("validate", True, f"the package validates ({', '.join(report.layers)}; {len(report.warnings)} warning(s))")
+        if report.ok()
+        else Check("validate", False, f"the package does not validate: {len(report.errors)} error(s), first: {report.errors[0].location}: {report.errors[0].message}", "run `ruven validate` and fix every error")
+    )
+
+    fmt = format_package(pkg, write=False)
+    plan.checks.append(
+        Check("fmt", True, "every file is in canonical form")
+        if fmt.ok
+        else Check("fmt", False, "files are not canonical: " + ", ".join([c.path for c in fmt.changes] + [p.path for p in fmt.problems]), "run `ruven fmt` and commit the result")
+    )
+
+    top = git_toplevel(pkg.root)
+    if top is None:
+        plan.checks.append(Check("version", False, f"{pkg.root} is not in a git repository, so there is no last release to compare with", "release from a clone of the repository"))
+    else:
+        tags = release_tags(top)
+        plan.tag = tags[-1][1] if tags else ""
+        plan.previous = plan.tag[1:] if plan.tag else "0.0.0"
+        d = diff(load_snapshot(plan.tag or EMPTY, pkg.descriptor_path), load_snapshot(str(pkg.root)))
+        plan.implied = d.bump
+        plan.requested = bump_between(plan.previous, version) or "invalid"
+        since = plan.tag or "an empty package (no release tag v<semver> yet)"
+        expected = next_version(plan.previous, d.bump)
+        if tag_exists(top, f"v{version}"):
+            plan.checks.append(Check("version", False, f"v{version} is already tagged", f"release the next version ({expected})"))
+        elif not d.differs:
+            plan.checks.append(Check("version", False, f"nothing changed since {since}", "there is nothing to release"))
+        elif d.violations:
+            plan.checks.append(Check("version", False, f"{len(d.violations)} row(s) deleted since {since}: {d.violations[0]}", "restore deleted rows and withdraw them instead (ruven diff lists them)"))
+        elif plan.requested != d.bump:
+            plan.checks.append(
+                Check(
+                    "version",
+                    False,
+                    f"{plan.previous} -> {version} is {'not a single SemVer step' if plan.requested == 'invalid' else 'a ' + plan.requested.upper() + ' bump'}, "
+                    f"but `ruven diff` from {since} implies {d.bump.upper()} ({'; '.join(d.why())})",
+                    f"release {expected} instead",
+                )
+            )
+        else:
+            plan.checks.append(Check("version", True, f"{plan.previous} -> {version} is the {d.bump.upper()} bump `ruven diff` implies from {since} ({'; '.join(d.why())})"))
+
+    cl_path = pkg.root / CHANGELOG
+    new_changelog = None
+    if not cl_path.is_file():
+        plan.checks.append(Check("changelog", False, f"there is no {CHANGELOG} next to datapackage.json", f"create it with a ## [{UNRELEASED}] section listing the changes"))
+    else:
+        new_changelog, check = dated_changelog(cl_path.read_bytes().decode("utf-8"), version, day)
+        plan.checks.append(check)
+
+    plan.actions = [
+        f"set version in {pkg.descriptor_path.name}: {pkg.version or '-'} -> {version}",
+        f"date {CHANGELOG}: ## [{version}] - {day}",
+        f"build the release files into {out}/ (ruven build)",
+    ]
+    plan.next_steps = [f'git commit -am "Release {version}"', f"git tag v{version}", "git push && git push --tags"]
+    if not plan.ok or dry_run:
+        return plan
+
+    raw = json.loads(pkg.descriptor_path.read_bytes().decode("utf-8-sig"))
+    raw["version"] = version
+    atomic_write_text(pkg.descriptor_path, canonical_json_text(raw))
+    if new_changelog is not None:
+        atomic_write_text(cl_path, new_changelog)
+    from ruven.release import build
+
+    result = build(DataPackage.load(pkg.descriptor_path), out)
+    plan.build = result.to_dict()
+    plan.done = True
+    return plan
+
+
+__all__ = ["Check", "ReleasePlan", "changelog_sections", "dated_changelog", "release", "release_tags"]
