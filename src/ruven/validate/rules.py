@@ -31,13 +31,15 @@ checks chosen by what the schema says about a field, never by a second list of c
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ruven.package import DataPackage, Field, Resource
+from ruven.package import DataPackage, Field, Resource, date_bounds
 from ruven.report import Finding, truncate
 from ruven.validate import messages as M
 
@@ -66,6 +68,8 @@ class Rule:
     severity: str = "error"
     #: for checks that need the whole frame (joins): frame -> boolean Series aligned to rows
     frame_ok: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
+    #: for checks decided on distinct values: the values of ``field`` that break the rule
+    bad: Callable[[], list[str]] | None = None
 
 
 @dataclass
@@ -79,25 +83,62 @@ class Context:
     cited: dict[str, set[str]] = field(default_factory=dict)  # resource -> ids cited by source_ids lists
 
 
+class Memo:
+    """Per-table work shared by several rules: most columns hold few distinct values (dates,
+    free text with odd characters), so rules decide on distinct values and then mark rows."""
+
+    def __init__(self, df: pl.DataFrame) -> None:
+        self.df = df
+        self._text: dict[str, dict[str, list[str]]] = {}
+        self._dates: dict[str, tuple[list[str], list[Any], list[Any]]] = {}
+
+    def text_bad(self, name: str, code: str) -> list[str]:
+        """Distinct values of a free-text column that break one hygiene rule."""
+        if name not in self._text:
+            col = self.df.get_column(name)
+            candidates = col.filter(col.str.contains(SUSPICIOUS)).unique().to_list()
+            out: dict[str, list[str]] = {c: [] for c in HYGIENE}
+            for v in candidates:
+                for c, test in HYGIENE.items():
+                    if test(v):
+                        out[c].append(v)
+            self._text[name] = out
+        return self._text[name][code]
+
+    def dates(self, name: str) -> tuple[list[str], list[Any], list[Any]]:
+        """(distinct values, first day, last day) of a date column; None days for unreal dates."""
+        if name not in self._dates:
+            col = self.df.get_column(name)
+            values = [v for v in col.unique().to_list() if v]
+            lo, hi = [], []
+            for v in values:
+                b = date_bounds(v)
+                lo.append(dt.date.fromisoformat(b[0]) if b else None)
+                hi.append(dt.date.fromisoformat(b[1]) if b else None)
+            self._dates[name] = (values, lo, hi)
+        return self._dates[name]
+
+    def bound(self, name: str, which: int) -> pl.Expr:
+        """Row-aligned first (0) or last (1) day of a date column."""
+        import polars as pl
+
+        values, lo, hi = self.dates(name)
+        days = lo if which == 0 else hi
+        return pl.col(name).replace_strict(values, days, default=None, return_dtype=pl.Date)
+
+
+HYGIENE: dict[str, Callable[[str], bool]] = {
+    "whitespace": lambda v: v != v.strip(),
+    "unicode-normalization": lambda v: not unicodedata.is_normalized("NFC", v),
+    "control-character": lambda v: re.search(CONTROL, v) is not None,
+    "formula-injection": lambda v: re.match(FORMULA_START, v) is not None and re.match(NUMERIC, v) is None,
+}
+#: One regex pass per column finds every value that might break a hygiene rule.
+SUSPICIOUS = r"^\s|\s$|[\x00-\x09\x0B-\x1F\x7F-\x9F]|^[=+\-@]|[^\x00-\x7F]"
+
+
 # ---------------------------------------------------------------------------------------------
 # expressions
-
-
-def _bounds(col: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """First and last day a partial date (or a date) covers; null when it is not a real date."""
-    import polars as pl
-
-    g = col.str.extract_groups(PARTIAL_DATE_SHAPE)
-    y, m, d = g.struct.field("1"), g.struct.field("2"), g.struct.field("3")
-    lo = pl.concat_str([y, m.fill_null("01"), d.fill_null("01")], separator="-").str.to_date("%Y-%m-%d", strict=False)
-    hi = (
-        pl.when(d.is_not_null())
-        .then(lo)
-        .when(m.is_not_null())
-        .then(lo.dt.month_end())
-        .otherwise(pl.concat_str([y, pl.lit("12-31")], separator="-").str.to_date("%Y-%m-%d", strict=False))
-    )
-    return lo, hi
 
 
 def _num(name: str) -> pl.Expr:
@@ -166,7 +207,7 @@ def _normalize_text(col: pl.Expr) -> pl.Expr:
 # derivation from the schema
 
 
-def derive_rules(res: Resource, present: list[str], ctx: Context) -> list[Rule]:
+def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) -> list[Rule]:
     """Every rule that applies to this resource, read off its Table Schema."""
     import polars as pl
 
@@ -178,11 +219,20 @@ def derive_rules(res: Resource, present: list[str], ctx: Context) -> list[Rule]:
         col = pl.col(f.name)
         c = f.constraints
         if f.is_partial_date or f.type == "date":
-            lo, hi = _bounds(col)
-            shape = col.str.contains(PARTIAL_DATE_SHAPE) & col.str.contains(c.get("pattern", ".*"))
             if f.is_partial_date:
-                rules.append(Rule("invalid-date", f.name, lambda col=col, lo=lo, shape=shape: ~shape | lo.is_not_null() | (col == "")))
-            rules.append(Rule("date-in-future", f.name, lambda lo=lo: lo.is_null() | (lo <= pl.lit(today))))
+                shape = re.compile(c.get("pattern", ".*"))
+
+                def unreal(name: str = f.name, shape: re.Pattern[str] = shape) -> list[str]:
+                    values, lo, _ = memo.dates(name)
+                    return [v for v, d in zip(values, lo, strict=True) if d is None and shape.search(v) and re.match(PARTIAL_DATE_SHAPE, v)]
+
+                rules.append(Rule("invalid-date", f.name, bad=unreal))
+
+            def future(name: str = f.name) -> list[str]:
+                values, lo, _ = memo.dates(name)
+                return [v for v, d in zip(values, lo, strict=True) if d is not None and d > today]
+
+            rules.append(Rule("date-in-future", f.name, bad=future))
         pattern = c.get("pattern", "")
         if pattern in ISO_PATTERNS:
             kind = ISO_PATTERNS[pattern]
@@ -191,10 +241,8 @@ def derive_rules(res: Resource, present: list[str], ctx: Context) -> list[Rule]:
         if pattern.startswith("^https?://"):
             rules.append(Rule("invalid-url", f.name, frame_ok=_url_frame_ok(f.name)))
         if f.type == "string" and not f.enum and not pattern:
-            rules.append(Rule("whitespace", f.name, lambda col=col: col == col.str.strip_chars()))
-            rules.append(Rule("unicode-normalization", f.name, lambda col=col: col.str.normalize("NFC") == col))
-            rules.append(Rule("control-character", f.name, lambda col=col: ~col.str.contains(CONTROL)))
-            rules.append(Rule("formula-injection", f.name, lambda col=col: ~col.str.contains(FORMULA_START) | col.str.contains(NUMERIC)))
+            for code in HYGIENE:
+                rules.append(Rule(code, f.name, bad=lambda name=f.name, code=code: memo.text_bad(name, code)))
         if f.is_id_list:
             rules.append(Rule("foreign-key", f.name, frame_ok=_id_list_ok(f, ctx)))
     # low <= best <= high, by field-name convention
@@ -213,9 +261,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context) -> list[Rule]:
             continue
         end = name.replace("start", "end")
         if end in by_name and by_name[end].is_partial_date:
-            s_lo, _ = _bounds(pl.col(name))
-            _, e_hi = _bounds(pl.col(end))
-            rules.append(Rule("date-order", end, lambda s_lo=s_lo, e_hi=e_hi: ~(e_hi < s_lo).fill_null(False)))
+            rules.append(Rule("date-order", end, lambda name=name, end=end: ~(memo.bound(end, 1) < memo.bound(name, 0)).fill_null(False)))
     # delivered <= ordered (high, else best)
     for name in by_name:
         if name.endswith("_delivered"):
@@ -236,7 +282,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context) -> list[Rule]:
                 for ref in f.list_references:
                     rt = ctx.tables.get(ref)
                     if rt is not None and "published" in rt.df.columns:
-                        rules.append(Rule("date-after-sources", "date", frame_ok=_after_sources_ok(f, rt)))
+                        rules.append(Rule("date-after-sources", "date", frame_ok=_after_sources_ok(f, rt, memo)))
     # actor kinds fit their role; self references form no cycle
     for fk in res.foreign_keys:
         if fk.field in ROLE_KINDS and fk.field in by_name:
@@ -260,8 +306,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context) -> list[Rule]:
             key = _normalize_url(pl.col(name))
             rules.append(Rule("likely-duplicate", name, lambda key=key, name=name: ~(live & (pl.col(name) != "") & ~key.is_first_distinct().over(live)), severity="warning"))
     if {"speaker_id", "date", "quote"} <= set(by_name):
-        key = pl.concat_str([pl.col("speaker_id"), pl.col("date"), _normalize_text(pl.col("quote"))], separator="|")
-        rules.append(Rule("likely-duplicate", "quote", lambda key=key: ~(live & ~key.is_first_distinct().over(live)), severity="warning"))
+        rules.append(Rule("likely-duplicate", "quote", frame_ok=_same_statement_ok(live), severity="warning"))
     return rules
 
 
@@ -291,18 +336,36 @@ def _id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame
 
     def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
         col = pl.col(f.name)
-        return lf.select(((col == "") | col.str.split(f.delimiter).list.eval(pl.element().is_in(known.implode()) | (pl.element() == "")).list.all()).alias(f.name))
+        ids = lf.select(col.str.split(f.delimiter).explode().alias("i")).filter(pl.col("i") != "").unique()
+        unknown = ids.filter(~pl.col("i").is_in(known.implode())).collect()["i"]
+        if unknown.len() == 0:
+            return lf.select(pl.lit(True).alias(f.name))
+        return lf.select(~col.str.split(f.delimiter).list.eval(pl.element().is_in(unknown.implode())).list.any().alias(f.name))
 
     return ok
 
 
-def _after_sources_ok(f: Field, sources: Table) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+def _same_statement_ok(live: pl.Expr) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """Same speaker, date and quote (up to case, spacing and punctuation) as an earlier live row."""
     import polars as pl
 
-    src = sources.df.lazy().select(pl.col("id").alias("__sid__"), _bounds(pl.col("published"))[1].alias("__pub__")).filter(pl.col("__pub__").is_not_null())
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        rows = lf.with_row_index("__i__").filter(live)
+        cand = rows.filter(pl.struct("speaker_id", "date").is_duplicated()).select("__i__", "speaker_id", "date", _normalize_text(pl.col("quote")).alias("q"))
+        dupes = cand.filter(~pl.struct("speaker_id", "date", "q").is_first_distinct()).collect()["__i__"]
+        return lf.select((~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(dupes.implode())).alias("quote"))
+
+    return ok
+
+
+def _after_sources_ok(f: Field, sources: Table, memo: Memo) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    import polars as pl
+
+    pub = Memo(sources.df)
+    src = sources.df.lazy().select(pl.col("id").alias("__sid__"), pub.bound("published", 1).alias("__pub__")).filter(pl.col("__pub__").is_not_null())
 
     def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
-        rows = lf.select(pl.col("date"), pl.col(f.name)).with_row_index("__i__")
+        rows = lf.select(memo.bound("date", 0).alias("__lo__"), pl.col(f.name)).with_row_index("__i__")
         latest = (
             rows.select("__i__", pl.col(f.name).str.split(f.delimiter).alias("__sid__"))
             .explode("__sid__")
@@ -310,8 +373,7 @@ def _after_sources_ok(f: Field, sources: Table) -> Callable[[pl.LazyFrame], pl.L
             .group_by("__i__")
             .agg(pl.col("__pub__").max())
         )
-        lo, _ = _bounds(pl.col("date"))
-        return rows.join(latest, on="__i__", how="left", maintain_order="left").select((pl.col("__pub__").is_null() | lo.is_null() | (lo <= pl.col("__pub__"))).alias("date"))
+        return rows.join(latest, on="__i__", how="left", maintain_order="left").select((pl.col("__pub__").is_null() | pl.col("__lo__").is_null() | (pl.col("__lo__") <= pl.col("__pub__"))).alias("date"))
 
     return ok
 
@@ -350,7 +412,8 @@ def build_schema(res: Resource, table: Table, ctx: Context) -> tuple[Any, dict[s
     import polars as pl
 
     present = table.fields
-    rules = derive_rules(res, present, ctx)
+    memo = Memo(table.df)
+    rules = derive_rules(res, present, ctx, memo)
     by_id: dict[str, Rule] = {}
     column_checks: dict[str, list[Any]] = {n: [] for n in present}
     frame_checks: list[Any] = []
@@ -364,6 +427,15 @@ def build_schema(res: Resource, table: Table, ctx: Context) -> tuple[Any, dict[s
                 return data.lazyframe.select(expr.alias(data.key))
 
             column_checks[rule.field].append(pa.Check(column_check, name=rid, error=rid))
+        elif rule.bad is not None:
+
+            def bad_check(data: Any, bad: Any = rule.bad) -> pl.LazyFrame:
+                values = bad()
+                if not values:
+                    return data.lazyframe.select(pl.lit(True).alias(data.key))
+                return data.lazyframe.select((~pl.col(data.key).is_in(values)).alias(data.key))
+
+            column_checks[rule.field].append(pa.Check(bad_check, name=rid, error=rid))
         else:
 
             def frame_check(data: Any, fn: Any = rule.frame_ok) -> pl.LazyFrame:
