@@ -236,3 +236,13 @@ def test_extra_steps_are_built_and_listed(mini: Path, tmp_path: Path) -> None:
     assert "charts/n.txt" in (tmp_path / "SHA256SUMS").read_text(encoding="utf-8")
     assert result.artifact("chart").relpath == "charts/n.txt"
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_skip_steps(mini: Path, tmp_path: Path) -> None:
+    code, out, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "xlsx", "--format", "json")
+    assert code == 0, err
+    kinds = {a["kind"] for a in json.loads(out)["artifacts"]}
+    assert kinds == {"duckdb", "parquet", "zip", "sha256sums"}
+    assert not (tmp_path / "ruven-mini-0.1.0.xlsx").exists()
+    code, _, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "pdf")
+    assert code == 2 and "xlsx" in err

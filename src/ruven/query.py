@@ -449,11 +449,10 @@ def _package_info(con: duckdb.DuckDBPyConnection, pkg: DataPackage) -> None:
 
 
 def citation(pkg: DataPackage) -> str:
-    """How to cite the package (from its descriptor)."""
-    authors = ", ".join(str(c.get("title", "")) for c in pkg.descriptor.get("contributors", []) if c.get("title"))
-    year = str(pkg.descriptor.get("created", ""))[:4]
-    when = f" ({year})" if year else ""
-    return f"{authors or pkg.name}{when}. {pkg.title}. Data package version {pkg.version}, licence {pkg.license}."
+    """How to cite the package: the same words as the README and CITATION.cff (ruven.docs)."""
+    from ruven.docs import citation_text
+
+    return citation_text(pkg)
 
 
 def open_database(database: str = ":memory:", threads: int | None = None) -> duckdb.DuckDBPyConnection:

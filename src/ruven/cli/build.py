@@ -18,8 +18,15 @@ from ruven.cli.output import echo_json, format_option, package_option, progress
     show_default=True,
     help="Folder to write the release files into.",
 )
+@click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    metavar="STEP",
+    help="Leave out an artifact step (repeatable): parquet, xlsx, zip. The .duckdb file and SHA256SUMS are always built.",
+)
 @format_option("text", "json")
-def build(package: str | None, out: str, fmt: str) -> int:
+def build(package: str | None, out: str, skip: tuple[str, ...], fmt: str) -> int:
     """Build the release files into --out, with nothing downloaded.
 
     Writes <name>-<version>.duckdb (tables and views, opens read-only anywhere),
@@ -32,11 +39,12 @@ def build(package: str | None, out: str, fmt: str) -> int:
     Examples:
       ruven build
       ruven build --out /tmp/release --format json
+      ruven build --skip xlsx            # a huge package: the workbook takes minutes
       cd dist && sha256sum -c SHA256SUMS
     """
     from ruven.release import build as run_build
 
-    result = run_build(package, out, progress=progress)
+    result = run_build(package, out, skip=skip, progress=progress)
     if fmt == "json":
         echo_json({"ok": True, **result.to_dict()})
         return 0

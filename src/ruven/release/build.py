@@ -19,13 +19,13 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruven.errors import BuildError, RuvenError
+from ruven.errors import BuildError, RuvenError, UsageError
 from ruven.package import DataPackage
 from ruven.query import all_table, ident, open_database, typed_columns
 from ruven.release.repro import atomic_path, build_time, sha256_file, write_zip
@@ -204,19 +204,29 @@ def build(
     out: str | os.PathLike[str] = "dist",
     *,
     steps: list[Step] | None = None,
+    skip: Collection[str] = (),
     progress: Callable[[str], None] | None = None,
     threads: int | None = None,
 ) -> BuildResult:
     """Build the release files of ``package`` into ``out`` and return what was written.
 
     Writes ``<name>-<version>.duckdb``, ``parquet/<resource>.parquet``, ``<name>-<version>.xlsx``,
-    ``<name>-<version>.zip`` (and whatever extra ``steps`` write), then ``SHA256SUMS``. Every
+    ``<name>-<version>.zip`` (and whatever extra ``steps`` write), then ``SHA256SUMS``. ``skip``
+    names steps to leave out (``xlsx`` takes minutes on a million rows). Every
     file is written to a temporary name and moved into place. Nothing is downloaded.
     """
     import duckdb
 
     from ruven.query import load
 
+    chosen = list(STEPS if steps is None else steps)
+    unknown = set(skip) - {step_name(s) for s in chosen}
+    if unknown:
+        raise UsageError(
+            f"no build step named {', '.join(sorted(unknown))}",
+            "steps that can be skipped: " + ", ".join(step_name(s) for s in chosen),
+        )
+    chosen = [s for s in chosen if step_name(s) not in skip]
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
@@ -242,10 +252,10 @@ def build(
             for res in pkg:
                 rows[res.name] = con.execute(f"SELECT count(*) FROM {ident(all_table(res))}").fetchall()[0][0]
             ctx = BuildContext(pkg, out_dir, stem, when, con, say, artifacts)
-            for step in STEPS if steps is None else steps:
+            for step in chosen:
                 t0 = time.perf_counter()
                 step(ctx)
-                timings[getattr(step, "__name__", "step").removesuffix("_step")] = time.perf_counter() - t0
+                timings[step_name(step)] = time.perf_counter() - t0
             say("duckdb: writing the database file")
             t0 = time.perf_counter()
             con.execute("CHECKPOINT")
@@ -272,6 +282,11 @@ def build(
     order = {"duckdb": 0, "parquet": 1, "xlsx": 2, "zip": 3}
     artifacts.sort(key=lambda a: (order.get(a.kind, 4), a.relpath))
     return BuildResult(out_dir, pkg.name, version, artifacts, rows, time.perf_counter() - started, timings)
+
+
+def step_name(step: Step) -> str:
+    """``xlsx`` for ``xlsx_step``: the name ``--skip`` and the timings use."""
+    return str(getattr(step, "__name__", "step")).removesuffix("_step")
 
 
 def _write_sums(ctx: BuildContext) -> None:
