@@ -65,6 +65,17 @@ def test_conformance_with_frictionless(tmp_path: Path, variant: str) -> None:
     assert len(ours) > 40  # the fixture plants every class the engine checks
 
 
+@pytest.mark.parametrize("variant", ["as-is", "crlf"])
+def test_conformance_when_checking_distinct_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str) -> None:
+    """Big tables decide value checks on distinct values; force that path on the small fixture."""
+    monkeypatch.setattr(structural, "DISTINCT_MIN_ROWS", 0)
+    pkg = copy_package(tmp_path, "conformance")
+    VARIANTS[variant](pkg)
+    ours, theirs = _compare(pkg)
+    drop = {"line-endings"}
+    assert {k for k in ours if k[1] not in drop} == {k for k in theirs if k[1] not in drop}
+
+
 def test_conformance_fixture_covers_every_class(tmp_path: Path) -> None:
     ours, _ = _compare(copy_package(tmp_path, "conformance"))
     codes = {k[1] for k in ours}

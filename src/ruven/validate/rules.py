@@ -81,6 +81,7 @@ class Context:
     keys: dict[tuple[str, str], Any] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)  # small reference tables kept whole
     cited: dict[str, set[str]] = field(default_factory=dict)  # resource -> ids cited by source_ids lists
+    distinct: dict[str, Any] = field(default_factory=dict)  # id-list field -> distinct ids (current table)
 
 
 class Memo:
@@ -142,9 +143,39 @@ SUSPICIOUS = r"^\s|\s$|[\x00-\x09\x0B-\x1F\x7F-\x9F]|^[=+\-@]|[^\x00-\x7F]"
 
 
 def _num(name: str) -> pl.Expr:
+    """A numeric column as floats (cast once per table, see ``check_table``); layer 1 reports cells
+    that are not numbers, so the rules skip them."""
     import polars as pl
 
-    return pl.col(name).str.strip_chars().str.replace_all("_", "", literal=True).cast(pl.Float64, strict=False)
+    return pl.col(NUM + name)
+
+
+NUM = "__num__"
+
+
+def _split_ids(col: pl.Expr, delimiter: str, width: int) -> list[pl.Expr]:
+    """The ids of an id-list cell as ``width`` columns (null where a cell has fewer ids)."""
+    if width == 1:
+        return [col]
+    parts = col.str.split_exact(delimiter, width - 1)
+    return [parts.struct.field(f"field_{i}") for i in range(width)]
+
+
+def list_width(df: pl.DataFrame, name: str, delimiter: str) -> int:
+    import polars as pl
+
+    return int(df.select(pl.col(name).str.count_matches(delimiter, literal=True).max()).item() or 0) + 1
+
+
+def distinct_ids(df: pl.DataFrame, f: Field) -> pl.Series:
+    """Every id cited in an id-list column, once."""
+    import polars as pl
+
+    width = list_width(df, f.name, f.delimiter)
+    if width > 16:
+        return df.get_column(f.name).str.split(f.delimiter).explode().unique()
+    cols = _split_ids(pl.col(f.name), f.delimiter, width)
+    return df.select(pl.concat([c.alias("i") for c in cols]).unique()).get_column("i").drop_nulls()
 
 
 def _filled(name: str) -> pl.Expr:
@@ -332,12 +363,17 @@ def _id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame
             s = ctx.keys.get((ref, target.primary_key[0]))
             if s is not None:
                 refs.append(s)
-    known = pl.concat(refs) if refs else pl.Series([], dtype=pl.String)
 
     def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
         col = pl.col(f.name)
-        ids = lf.select(col.str.split(f.delimiter).explode().alias("i")).filter(pl.col("i") != "").unique()
-        unknown = ids.filter(~pl.col("i").is_in(known.implode())).collect()["i"]
+        ids = ctx.distinct.get(f.name)
+        if ids is None:
+            ids = distinct_ids(lf.select(col).collect(), f)
+        unknown = ids.filter(ids != "")
+        for known in refs:  # table by table: most ids resolve in the first, so later sets stay small
+            if unknown.len() == 0:
+                break
+            unknown = unknown.filter(~unknown.is_in(known.implode()))
         if unknown.len() == 0:
             return lf.select(pl.lit(True).alias(f.name))
         return lf.select(~col.str.split(f.delimiter).list.eval(pl.element().is_in(unknown.implode())).list.any().alias(f.name))
@@ -460,8 +496,10 @@ def check_table(table: Table, ctx: Context) -> list[Finding]:
         return []
     schema, by_id = build_schema(res, table, ctx)
     out: list[Finding] = []
+    numeric = [f.name for f in res.fields if f.type in ("integer", "number") and f.name in table.fields]
+    frame = table.df.with_columns([pl.col(n).cast(pl.Float64, strict=False).alias(NUM + n) for n in numeric])
     try:
-        schema.validate(table.df, lazy=True)
+        schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc.filter(pl.col("check").is_in(list(by_id)) & pl.col("index").is_not_null())
@@ -474,9 +512,12 @@ def check_table(table: Table, ctx: Context) -> list[Finding]:
 
 
 def _remember_citations(table: Table, ctx: Context) -> None:
+    ctx.distinct.clear()
     for f in table.resource.fields:
+        if f.is_id_list and f.name in table.df.columns and table.df.height:
+            ctx.distinct[f.name] = distinct_ids(table.df, f)
         if f.is_id_list and f.name == "source_ids":
-            ids = table.df.get_column(f.name).str.split(f.delimiter).explode().unique().to_list() if f.name in table.df.columns else []
+            ids = ctx.distinct[f.name].to_list() if f.name in ctx.distinct else []
             for ref in f.list_references:
                 ctx.cited.setdefault(ref, set()).update(ids)
 

@@ -94,10 +94,14 @@ def _scan_bytes(res: Resource) -> Finding | None:
         decoder = codecs.getincrementaldecoder("utf-8")()
         offset = 0
         lines = 0
+        commas = 0
+        last = b""
         while True:
             chunk = fh.read(1 << 24)
             if not chunk:
                 break
+            commas += chunk.count(b",")
+            last = chunk[-1:]
             nul = chunk.find(b"\x00")
             if nul >= 0:
                 return _f(res.name, rel, "source-error", f"{rel} contains a NUL byte", "remove the NUL character; it usually comes from a binary paste or a UTF-16 file", lines + chunk.count(b"\n", 0, nul) + 1)
@@ -117,6 +121,9 @@ def _scan_bytes(res: Resource) -> Finding | None:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return _f(res.name, rel, "encoding-error", f"{rel} is not UTF-8: it ends inside a multi-byte character", "re-save the file as UTF-8", lines + 1)
+    from ruven.validate.tables import remember_counts
+
+    remember_counts(res.path, lines, commas, last == b"\n")
     if crlf:
         return _f(res.name, rel, "line-endings", f"{rel} has Windows line endings (CRLF)", "run `ruven fmt` to rewrite it with \\n line endings, so that git diffs show only real changes", 1, severity="warning")
     return None
@@ -362,9 +369,23 @@ def _slow_type_ok(fld: Field, values: pl.Series) -> set[str]:
 
 
 def _numeric(fld: Field, col: pl.Expr) -> pl.Expr:
+    """The cell as a float; null when polars cannot read it (" 5", "1_000": decided in Python)."""
     import polars as pl
 
-    return col.str.strip_chars().str.replace_all("_", "", literal=True).cast(pl.Float64, strict=False).fill_null(float("nan"))
+    return col.cast(pl.Float64, strict=False)
+
+
+def _exact_breaks(fld: Field, constraint: str, value: str) -> bool:
+    """frictionless' own comparison for a cell polars could not cast (Decimal/int semantics)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        v: Decimal | int = int(value.strip()) if fld.type == "integer" else Decimal(value.strip())
+        if constraint == "minimum":
+            return not v >= Decimal(str(fld.constraints["minimum"]))
+        return not v <= Decimal(str(fld.constraints["maximum"]))
+    except (InvalidOperation, ValueError):
+        return True
 
 
 def _regex(pattern: str) -> str:
@@ -408,6 +429,16 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
     is_missing = {f.name: pl.col(f.name).is_in(missing_values) if missing_values != [""] else (pl.col(f.name) == "") for f in fields}
     blank = pl.all_horizontal([is_missing[f.name] for f in fields]) if fields else pl.lit(False)
     checks: list[tuple[str, str, str, pl.Expr]] = []  # (code, field, constraint, failing mask)
+    dupes_cache: dict[str, bool] = {}
+
+    def has_dupes(name: str) -> bool:
+        """Counting distinct values is cheaper than marking first occurrences: do that only if needed."""
+        if name not in dupes_cache:
+            filled = pl.col(name).filter(~is_missing[name])
+            n, distinct = df.select(filled.len().alias("n"), filled.n_unique().alias("d")).row(0)
+            dupes_cache[name] = n != distinct
+        return dupes_cache[name]
+
     slow_bad: dict[str, set[str]] = {}
     for f in fields:
         col = pl.col(f.name)
@@ -415,6 +446,8 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         c = f.constraints
         if c.get("required"):
             checks.append(("constraint-error", f.name, "required", ~present))
+        row_checks = checks
+        checks = []  # value checks: a function of the cell alone, decided on distinct values if few
         tok = _type_ok(f, col)
         if tok is not None and f.type not in FAST_TYPES:
             slow_bad[f.name] = _slow_type_ok(f, df.get_column(f.name).filter(df.get_column(f.name) != ""))
@@ -430,24 +463,30 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
                 checks.append(("constraint-error", f.name, "enum", valid & ~_numeric(f, col).is_in([float(x) for x in enum])))
             else:
                 checks.append(("constraint-error", f.name, "enum", valid & ~col.is_in([str(x) for x in enum])))
-        if f.type in ("integer", "number"):
+        if f.type in ("integer", "number") and ("minimum" in c or "maximum" in c):
             num = _numeric(f, col)
             if "minimum" in c:
-                checks.append(("constraint-error", f.name, "minimum", valid & ~(num >= float(c["minimum"]))))
+                checks.append(("constraint-error", f.name, "minimum", valid & ((num < float(c["minimum"])) | num.is_nan()).fill_null(False)))
             if "maximum" in c:
-                checks.append(("constraint-error", f.name, "maximum", valid & ~(num <= float(c["maximum"]))))
+                checks.append(("constraint-error", f.name, "maximum", valid & ((num > float(c["maximum"])) | num.is_nan()).fill_null(False)))
+            for name in ("minimum", "maximum"):
+                if name in c:
+                    checks.append(("constraint-error", f.name, name + "?", valid & num.is_null()))
         if "minLength" in c:
             checks.append(("constraint-error", f.name, "minLength", valid & (col.str.len_chars() < int(c["minLength"]))))
         if "maxLength" in c:
             checks.append(("constraint-error", f.name, "maxLength", valid & (col.str.len_chars() > int(c["maxLength"]))))
-        if c.get("unique"):
-            checks.append(("unique-error", f.name, "", present & ~_first_occurrence(col, present)))
         checks.append(("source-error", f.name, "cell-size", col.str.len_bytes() > MAX_CELL_CHARS))
+        value_checks, checks = checks, row_checks
+        checks.extend(_by_distinct_values(df, f.name, value_checks))
+        if c.get("unique"):
+            checks.append(("unique-error", f.name, "", present & ~_first_occurrence(col, present) if has_dupes(f.name) else pl.lit(False)))
     pk = [n for n in res.primary_key if n in table.fields]
     if pk:
         pk_present = pl.any_horizontal([~is_missing[n] for n in pk])
         key = pl.struct([pl.col(n) for n in pk]) if len(pk) > 1 else pl.col(pk[0])
-        checks.append(("primary-key", pk[0], "", (pk_present & ~_first_occurrence(key, pk_present)) | ~pk_present))
+        dupes = has_dupes(pk[0]) if len(pk) == 1 else True
+        checks.append(("primary-key", pk[0], "", ((pk_present & ~_first_occurrence(key, pk_present)) if dupes else pl.lit(False)) | ~pk_present))
     for fk in res.foreign_keys:
         if fk.field not in table.fields:
             continue
@@ -459,14 +498,16 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
             continue
         checks.append(("foreign-key", fk.field, fk.resource, ~is_missing[fk.field] & ~pl.col(fk.field).is_in(ref.implode())))
     shape: list[tuple[str, str, pl.Expr]] = []
-    for i, name in enumerate(table.fields):
-        shape.append(("missing-cell", name, pl.col(CELLS) <= i))
-    for i in range(len(table.fields), width):  # frictionless adds a field for each extra label
-        shape.append(("missing-cell", labels[i], pl.col(CELLS) <= i))
+    if table.ragged:
+        for i, name in enumerate(table.fields):
+            shape.append(("missing-cell", name, pl.col(CELLS) <= i))
+        for i in range(len(table.fields), width):  # frictionless adds a field for each extra label
+            shape.append(("missing-cell", labels[i], pl.col(CELLS) <= i))
     masks = [m.alias(f"__m{i}__") for i, (_, _, _, m) in enumerate(checks)]
     smasks = [m.alias(f"__s{i}__") for i, (_, _, m) in enumerate(shape)]
+    long_rows = [pl.col(CELLS) > width] if table.ragged else []
     flagged = df.with_columns(blank.alias("__blank__"), *masks, *smasks).filter(
-        pl.any_horizontal([pl.col(f"__m{i}__") for i in range(len(masks))] + [pl.col(f"__s{i}__") for i in range(len(smasks))] + [pl.col(CELLS) > width])
+        pl.any_horizontal([pl.col(f"__m{i}__") for i in range(len(masks))] + [pl.col(f"__s{i}__") for i in range(len(smasks))] + long_rows + [pl.lit(False)])
     )
     extra = dict(table.extra_cells)
     for row in flagged.iter_rows(named=True):
@@ -480,9 +521,12 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
             if not row[f"__m{i}__"]:
                 continue
             value = row[fname]
-            if code == "constraint-error" and constraint == "required" and row[CELLS] <= table.fields.index(fname):
+            if code == "constraint-error" and constraint == "required" and table.ragged and row[CELLS] <= table.fields.index(fname):
                 value = "None"
-            if code == "source-error":
+            if constraint.endswith("?"):  # polars could not cast it: compare as frictionless does
+                if _exact_breaks(res.field(fname), constraint[:-1], value):
+                    out.append(make(pkg, res, code, line, fname, value, constraint=constraint[:-1]))
+            elif code == "source-error":
                 out.append(_f(res.name, res.relpath, "source-error", f"the cell of {fname} is {len(value.encode())} bytes long, more than the {MAX_CELL_CHARS} a cell may hold", "a whole document was probably pasted into one cell: shorten it, or fix the quoting that swallowed the following lines", line, fname, value))
             elif code == "foreign-key":
                 out.append(make(pkg, res, code, line, fname, value, target=constraint))
@@ -498,11 +542,40 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
     return out
 
 
+#: A column whose first rows hold at most this many distinct values is checked value by value.
+FEW_DISTINCT = 5_000
+#: Tables with fewer rows are checked row by row (the distinct-value detour does not pay off).
+DISTINCT_MIN_ROWS = 50_000
+
+
+def _by_distinct_values(df: pl.DataFrame, name: str, value_checks: list[tuple[str, str, str, pl.Expr]]) -> list[tuple[str, str, str, pl.Expr]]:
+    """Value checks of one column. Most columns (dates, enums, numbers, ids of a small table) hold
+    few distinct values: evaluate the checks on those, then mark only the rows holding a bad one."""
+    import polars as pl
+
+    if df.height < DISTINCT_MIN_ROWS:
+        return value_checks
+    column = df.get_column(name)
+    if column.head(20_000).n_unique() > FEW_DISTINCT:
+        return value_checks
+    distinct = column.unique()
+    if distinct.len() > 20 * FEW_DISTINCT:
+        return value_checks
+    small = pl.DataFrame({name: distinct})
+    flags = small.select([mask.alias(f"__v{i}__") for i, (_, _, _, mask) in enumerate(value_checks)])
+    out = []
+    for i, (code, fname, constraint, _) in enumerate(value_checks):
+        bad = distinct.filter(flags.get_column(f"__v{i}__").fill_null(False))
+        if bad.len():
+            out.append((code, fname, constraint, pl.col(name).is_in(bad.implode())))
+    return out
+
+
 def _first_occurrence(expr: pl.Expr, present: pl.Expr) -> pl.Expr:
     """True on the first row holding a value (later rows with the same value are the duplicates)."""
     import polars as pl
 
-    return pl.when(present).then(expr.is_first_distinct().over(present)).otherwise(pl.lit(True))
+    return pl.when(present).then(expr).otherwise(None).is_first_distinct() | ~present
 
 
 def keys_of(table: Table, fields: set[str]) -> dict[tuple[str, str], pl.Series]:

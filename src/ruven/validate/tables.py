@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ruven.package import Resource
@@ -46,6 +47,11 @@ class Table:
     engine: str = "polars"
 
     @property
+    def ragged(self) -> bool:
+        """Whether rows may have more or fewer cells than the header (only the exact reader knows)."""
+        return CELLS in self.df.columns
+
+    @property
     def name(self) -> str:
         return self.resource.name
 
@@ -53,13 +59,36 @@ class Table:
         return self.df.height
 
 
-def load(resource: Resource, data: bytes | None = None) -> Table:
+#: (path, size, mtime) -> (line breaks, commas, ends with a line break), from the preflight scan
+_COUNTS: dict[tuple[str, int, int], tuple[int, int, bool]] = {}
+
+
+def remember_counts(path: Path, newlines: int, commas: int, ends_with_newline: bool) -> None:
+    st = path.stat()
+    _COUNTS.clear()  # only the file being loaded next matters; keep memory flat
+    _COUNTS[(str(path), st.st_size, st.st_mtime_ns)] = (newlines, commas, ends_with_newline)
+
+
+def _counts(path: Path) -> tuple[int, int, bool]:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key in _COUNTS:
+        return _COUNTS[key]
+    newlines = commas = 0
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            newlines += chunk.count(b"\n")
+            commas += chunk.count(b",")
+            last = chunk[-1:]
+    return newlines, commas, last == b"\n"
+
+
+def load(resource: Resource) -> Table:
     """Parse the resource's CSV (already checked to be UTF-8 without BOM or NUL bytes)."""
-    if data is None:
-        data = resource.path.read_bytes()
-    table = _load_polars(resource, data)
+    table = _load_polars(resource)
     if table is None:
-        table = _load_python(resource, data)
+        table = _load_python(resource, resource.path.read_bytes())
     return table
 
 
@@ -72,61 +101,61 @@ def _positional_names(resource: Resource, labels: list[str]) -> list[str]:
     return out
 
 
-def _load_polars(resource: Resource, data: bytes) -> Table | None:
+def _header(path: Path) -> list[str] | None:
+    """The header row, read with the csv module (None if it spans lines or the file is empty)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        first = fh.readline()
+    if not first.strip():
+        return None
+    row = next(csv.reader([first.rstrip("\r\n")]), None)
+    if row is None or first.count('"') % 2:
+        return None
+    return row
+
+
+def _load_polars(resource: Resource) -> Table | None:
     import polars as pl
 
-    if not data.endswith(b"\n"):
-        data_n = data.count(b"\n") + 1
-    else:
-        data_n = data.count(b"\n")
+    newlines, commas, ends_with_newline = _counts(resource.path)
+    data_n = newlines if ends_with_newline else newlines + 1
+    labels = _header(resource.path)
+    if labels is None or len(labels) < 2:
+        return None  # multi-line or one-column header: blank lines are ambiguous; the exact reader decides
+    names = _positional_names(resource, labels)
+    width = len(names)
     try:
-        raw = pl.read_csv(
-            data,
-            has_header=False,
+        body = pl.read_csv(
+            resource.path,
+            has_header=True,
+            new_columns=names,
             infer_schema=False,
             empty_string_is_null=False,
             truncate_ragged_lines=False,
             quote_char='"',
             raise_if_empty=False,
+            row_index_name=LINE,
+            row_index_offset=2,
         )
     except Exception:  # noqa: BLE001 - any refusal sends the file to the exact (slower) reader
         return None
-    if raw.height == 0:
+    if body.width != width + 1:
         return None
-    labels = [v if v is not None else "" for v in raw.row(0)]
-    if any("\n" in lb or "\r" in lb for lb in labels):
-        return None
-    names = _positional_names(resource, labels)
-    raw.columns = names
-    width = len(names)
-    body = raw.slice(1)
+    n_records = body.height + 1
     # Ragged rows: polars pads short rows with "" silently. Every separator outside quotes
     # belongs to a row, so if the file has exactly (width - 1) per record plus those inside
     # cells, no row is short (long rows already made polars raise).
-    n_records = raw.height
     inside = 0
-    has_newline_cells = False
     if body.height:
-        counts = raw.select([pl.col(c).str.count_matches(",", literal=True).sum().alias(c) for c in names]).row(0)
-        inside = sum(int(c or 0) for c in counts)
-    if data.count(b",") != n_records * (width - 1) + inside:
+        counts = body.select([pl.col(c).str.count_matches(",", literal=True).sum().alias(c) for c in names]).row(0)
+        inside = sum(int(c or 0) for c in counts) + sum(lb.count(",") for lb in labels)
+    if commas != n_records * (width - 1) + inside:
         return None
-    # A line holding only a quote-free empty string is a blank row for both readers; a row
-    # that polars sees as one empty cell while the header has more columns is a short row.
     if data_n != n_records:
-        nl = raw.select(pl.sum_horizontal([pl.col(c).str.count_matches("\n", literal=True) for c in names]).alias("n"))["n"]
-        extra_lines = int(nl.sum() or 0)
-        if data_n != n_records + extra_lines:
+        # line breaks inside quoted cells: each row starts after those of the rows before it
+        nl = body.select(pl.sum_horizontal([pl.col(c).str.count_matches("\n", literal=True) for c in names]).alias("n"))["n"]
+        if data_n != n_records + int(nl.sum() or 0):
             return None  # blank lines polars skipped, CR-only endings...: let the exact reader decide
-        starts = (nl.cum_sum() - nl).cast(pl.Int64) + pl.int_range(1, n_records + 1, eager=True).cast(pl.Int64)
-        has_newline_cells = True
-    if has_newline_cells:
-        body = body.with_columns(starts.slice(1).alias(LINE))
-    else:
-        body = body.with_columns(pl.int_range(2, n_records + 1, dtype=pl.Int64, eager=True).alias(LINE))
-    body = body.with_columns(pl.lit(width, dtype=pl.Int32).alias(CELLS))
-    if width == 1:
-        return None  # a one-column file: blank lines are ambiguous; the exact reader decides
+        body = body.with_columns((pl.col(LINE).cast(pl.Int64) + (nl.cum_sum() - nl).cast(pl.Int64)).alias(LINE))
     fields = [n for n in names if not n.startswith("__extra_")]
     return Table(resource, labels, body, fields)
 
