@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ruven
-from conftest import REPO, read_csv, set_cell
+from conftest import REPO, copy_package, read_csv, set_cell
 from ruven.errors import PackageReadError, QueryError
 from ruven.package import DataPackage, date_bounds
 from ruven.query import all_table, partial_date_bounds_sql, run, views
@@ -27,15 +27,21 @@ def columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[str, 
     return {name: (typ, comment) for name, typ, comment in rows}
 
 
-@pytest.fixture
-def con(mini: Path) -> duckdb.DuckDBPyConnection:
-    c = ruven.connect(mini)
+@pytest.fixture(scope="module")
+def mini_ro(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mini package for the tests that only read it."""
+    return copy_package(tmp_path_factory.mktemp("mini"))
+
+
+@pytest.fixture(scope="module")
+def con(mini_ro: Path) -> duckdb.DuckDBPyConnection:
+    c = ruven.connect(mini_ro)
     yield c
     c.close()
 
 
-def test_every_column_is_typed_from_its_schema(mini: Path, con: duckdb.DuckDBPyConnection) -> None:
-    for res in DataPackage.load(mini):
+def test_every_column_is_typed_from_its_schema(mini_ro: Path, con: duckdb.DuckDBPyConnection) -> None:
+    for res in DataPackage.load(mini_ro):
         cols = columns(con, all_table(res))
         expected: list[str] = []
         for f in res.fields:
@@ -120,8 +126,8 @@ def test_withdrawn_rows_are_left_out_of_the_views_but_kept(mini: Path) -> None:
         assert c.execute("SELECT count(*) FROM timeline WHERE id = 'DEP-0001'").fetchall() == [(1,)]
 
 
-def test_citations_one_row_per_fact_row_and_source(con: duckdb.DuckDBPyConnection, mini: Path) -> None:
-    pkg = DataPackage.load(mini)
+def test_citations_one_row_per_fact_row_and_source(con: duckdb.DuckDBPyConnection, mini_ro: Path) -> None:
+    pkg = DataPackage.load(mini_ro)
     want = sorted(
         (r.name, row["id"], s) for r in pkg.fact_tables for row in r.read_rows() for s in row["source_ids"].split(";")
     )
@@ -154,8 +160,8 @@ def test_research_views(con: duckdb.DuckDBPyConnection) -> None:
     assert con.execute("SELECT value FROM package_info WHERE key = 'license'").fetchall() == [("CC-BY-4.0",)]
 
 
-def test_every_view_is_documented(con: duckdb.DuckDBPyConnection, mini: Path) -> None:
-    names = [v.name for v in views(DataPackage.load(mini))]
+def test_every_view_is_documented(con: duckdb.DuckDBPyConnection, mini_ro: Path) -> None:
+    names = [v.name for v in views(DataPackage.load(mini_ro))]
     assert {"citations", "timeline", "statements_with_speakers", "single_source_rows"} <= set(names)
     for name in names:
         assert con.execute("SELECT comment FROM duckdb_views() WHERE view_name = ?", [name]).fetchall()[0][0]
