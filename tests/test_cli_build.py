@@ -50,7 +50,8 @@ def test_json_lists_every_artifact(release: tuple[Path, dict, Path]) -> None:
     assert doc["ok"] is True and doc["version"] == p.version
     stem = f"{p.name}-{p.version}"
     paths = {a["path"] for a in doc["artifacts"]}
-    assert paths == {f"{stem}.duckdb", f"{stem}.xlsx", f"{stem}.zip", "SHA256SUMS"} | {
+    charts = {f"charts/{n}.{f}" for n in ("timeline", "arms_by_year") for f in ("png", "svg")} | {"charts/charts.json"}
+    assert paths == {f"{stem}.duckdb", f"{stem}.xlsx", f"{stem}.zip", "SHA256SUMS"} | charts | {
         f"parquet/{r.name}.parquet" for r in p
     }
     for a in doc["artifacts"]:
@@ -229,17 +230,17 @@ def test_extra_steps_are_built_and_listed(mini: Path, tmp_path: Path) -> None:
         dest = ctx.out / "charts" / "n.txt"
         with atomic_path(dest) as tmp:
             tmp.write_text(str(ctx.con.execute("SELECT count(*) FROM timeline").fetchall()[0][0]), encoding="utf-8")
-        ctx.add(dest, "chart", "A chart.")
+        ctx.add(dest, "extra", "An extra artifact.")
 
     result = build(mini, tmp_path, steps=[*STEPS, charts])
     assert (tmp_path / "charts" / "n.txt").read_text(encoding="utf-8") == "4"
     assert "charts/n.txt" in (tmp_path / "SHA256SUMS").read_text(encoding="utf-8")
-    assert result.artifact("chart").relpath == "charts/n.txt"
+    assert result.artifact("extra").relpath == "charts/n.txt"
     assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_skip_steps(mini: Path, tmp_path: Path) -> None:
-    code, out, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "xlsx", "--format", "json")
+    code, out, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "xlsx", "--skip", "chart", "--format", "json")
     assert code == 0, err
     kinds = {a["kind"] for a in json.loads(out)["artifacts"]}
     assert kinds == {"duckdb", "parquet", "zip", "sha256sums"}

@@ -35,7 +35,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Files from the package root that go into the zip when they exist (besides the descriptor,
 #: the resources' data and schemas, and validation/).
-ZIP_EXTRA_FILES = ("README.md", "CHANGELOG.md", "LICENSE", "LICENSE-DATA.md", "LICENSE.md", "CITATION.cff")
+ZIP_EXTRA_FILES = (
+    "README.md",
+    "CHANGELOG.md",
+    "LICENSE",
+    "LICENSE-DATA.md",
+    "LICENSE.md",
+    "CITATION.cff",
+    "docs/codebook.md",
+    "docs/datasheet.md",
+)
 
 DUCKDB_NOT_REPRODUCIBLE = (
     "DuckDB's storage format is not byte-stable: block allocation, checkpoint layout and "
@@ -192,8 +201,15 @@ def zip_step(ctx: BuildContext) -> None:
     )
 
 
+def chart_step(ctx: BuildContext) -> None:
+    """``charts/*.png`` and ``.svg`` (see :func:`ruven.charts.chart_step`; matplotlib loads only here)."""
+    from ruven.charts import chart_step as draw
+
+    draw(ctx)
+
+
 #: The artifact steps, run in order after the DuckDB database is loaded. Append to add one.
-STEPS: list[Step] = [parquet_step, xlsx_step, zip_step]
+STEPS: list[Step] = [parquet_step, xlsx_step, zip_step, chart_step]
 
 
 # --------------------------------------------------------------------------- build
@@ -304,4 +320,4 @@ def _write_sums(ctx: BuildContext) -> None:
     )
 
 
-__all__ = ["STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "parquet_step", "xlsx_step", "zip_step"]
+__all__ = ["STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "parquet_step", "xlsx_step", "zip_step"]
