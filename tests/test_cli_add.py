@@ -66,7 +66,7 @@ def test_add_inserts_at_id_place_without_touching_other_lines(mini: Path) -> Non
 def test_dry_run_writes_nothing(mini: Path) -> None:
     path = mini / "data" / "deployments.csv"
     before = path.read_bytes()
-    code, out, _ = run_cli("add", "deployments", "--package", str(mini), *_sets(GOOD_DEP), "--dry-run")
+    code, out, _ = run_cli("add", "deployments", "--package", str(mini), *_sets(GOOD_DEP), "--dry-run", "--layer", "frictionless", "--layer", "pandera")
     assert code == 0, out
     assert "dry run: DEP-0002 would be added to data/deployments.csv at line 3" in out
     assert "Test row." in out
@@ -76,7 +76,7 @@ def test_dry_run_writes_nothing(mini: Path) -> None:
 def test_add_from_json_file(mini: Path, tmp_path: Path) -> None:
     doc = tmp_path / "rows.json"
     doc.write_text(json.dumps([{**GOOD_DEP, "personnel_best": 12, "source_ids": ["SRC-0001", "SRC-0002"]}, GOOD_DEP]))
-    code, out, _ = run_cli("add", "deployments", "--package", str(mini), "--json", str(doc), "--format", "json")
+    code, out, _ = run_cli("add", "deployments", "--package", str(mini), "--json", str(doc), "--format", "json", "--layer", "frictionless", "--layer", "pandera")
     assert code == 0, out
     assert [r["id"] for r in json.loads(out)["rows"]] == ["DEP-0002", "DEP-0003"]
     rows = {r["id"]: r for r in read_csv(mini / "data" / "deployments.csv")}
@@ -100,7 +100,7 @@ def test_add_from_json_file(mini: Path, tmp_path: Path) -> None:
 def test_bad_value_refused_with_field_error(mini: Path, field: str, value: str, code: str) -> None:
     path = mini / "data" / "deployments.csv"
     before = path.read_bytes()
-    rc, out, _ = run_cli("add", "deployments", "--package", str(mini), *_sets({**GOOD_DEP, field: value}), "--format", "json")
+    rc, out, _ = run_cli("add", "deployments", "--package", str(mini), *_sets({**GOOD_DEP, field: value}), "--format", "json", "--layer", "frictionless", "--layer", "pandera")
     assert rc == 1, out
     doc = json.loads(out)
     assert doc["ok"] is False and doc["written"] is False
@@ -111,7 +111,7 @@ def test_bad_value_refused_with_field_error(mini: Path, field: str, value: str, 
 
 
 def test_refusal_text_names_field_and_hint(mini: Path) -> None:
-    rc, out, _ = run_cli("add", "deployments", "--package", str(mini), *_sets({**GOOD_DEP, "personnel_low": "10", "personnel_best": "5"}))
+    rc, out, _ = run_cli("add", "deployments", "--package", str(mini), *_sets({**GOOD_DEP, "personnel_low": "10", "personnel_best": "5"}), "--layer", "frictionless", "--layer", "pandera")
     assert rc == 1
     assert "data/deployments.csv:3:personnel_best:" in out and "hint:" in out
     assert "refused:" in out and "left untouched" in out
@@ -196,7 +196,7 @@ def test_concurrent_adds_lose_no_row(mini: Path) -> None:
     n = 4
     procs = [
         subprocess.Popen(
-            [str(exe), "add", "sources", "--package", str(mini), "--layer", "frictionless", "--format", "json",
+            [str(exe), "--debug", "add", "sources", "--package", str(mini), "--layer", "frictionless", "--format", "json",
              "--set", f"url=https://example.org/parallel/{i}", "--set", "publisher=Example", "--set", "language=en",
              "--set", "kind=other", "--set", "accessed=2026-11-25"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -204,7 +204,8 @@ def test_concurrent_adds_lose_no_row(mini: Path) -> None:
         for i in range(n)
     ]
     outs = [p.communicate(timeout=300) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outs
+    failed = [err for p, (_, err) in zip(procs, outs, strict=True) if p.returncode != 0]
+    assert not failed, failed[0][-3000:]
     ids = sorted(json.loads(o)["rows"][0]["id"] for o, _ in outs)
     assert ids == [f"SRC-{i:04d}" for i in range(3, 3 + n)]
     rows = read_csv(mini / "data" / "sources.csv")

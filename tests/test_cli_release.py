@@ -21,6 +21,7 @@ CHANGELOG = """# Changelog
 ### Added
 - The fixture.
 """
+TODAY = "2026-12-01"  # one date for every test: validation reports are cached per (files, layers, today)
 NEW_ROW = {"id": "ACT-0005", "name": "New", "kind": "company", "country": "RU", "description": "Test."}
 
 
@@ -53,7 +54,7 @@ def _snapshot(repo: Path) -> dict[str, bytes]:
 
 def test_dry_run_says_what_it_would_do(repo: Path, tmp_path: Path) -> None:
     before = _snapshot(repo)
-    code, out, _ = run_cli("release", "0.2.0", "--dry-run", "--package", str(repo), "--today", "2026-12-01", "--out", str(tmp_path / "dist"))
+    code, out, _ = run_cli("release", "0.2.0", "--dry-run", "--package", str(repo), "--today", TODAY, "--out", str(tmp_path / "dist"))
     assert code == 0, out
     assert "ok  version: 0.1.0 -> 0.2.0 is the MINOR bump `ruven diff` implies from v0.1.0 (actors: 1 row(s) added)" in out
     assert "set version in datapackage.json: 0.1.0 -> 0.2.0" in out and "## [0.2.0] - 2026-12-01" in out
@@ -64,7 +65,7 @@ def test_dry_run_says_what_it_would_do(repo: Path, tmp_path: Path) -> None:
 
 def test_release_sets_version_dates_changelog_and_builds(repo: Path, tmp_path: Path) -> None:
     out_dir = tmp_path / "dist"
-    code, out, _ = run_cli("release", "0.2.0", "--package", str(repo), "--today", "2026-12-01", "--out", str(out_dir), "--format", "json")
+    code, out, _ = run_cli("release", "0.2.0", "--package", str(repo), "--today", TODAY, "--out", str(out_dir), "--format", "json")
     assert code == 0, out
     doc = json.loads(out)
     assert doc["ok"] is True and doc["done"] is True
@@ -77,7 +78,7 @@ def test_release_sets_version_dates_changelog_and_builds(repo: Path, tmp_path: P
     # released: the working tree now differs from v0.1.0 only by what 0.2.0 holds
     git(repo, "commit", "-q", "-am", "Release 0.2.0")
     git(repo, "tag", "v0.2.0")
-    code, out, _ = run_cli("release", "0.2.1", "--dry-run", "--package", str(repo))
+    code, out, _ = run_cli("release", "0.2.1", "--dry-run", "--package", str(repo), "--today", TODAY)
     assert code == 1 and "nothing changed since v0.2.0" in out
 
 
@@ -130,7 +131,7 @@ def test_refuses_failed_precondition(repo: Path, version: str, breaker: Callable
     if breaker:
         breaker(repo)
     before = _snapshot(repo)
-    code, out, _ = run_cli("release", version, "--package", str(repo), "--format", "json")
+    code, out, _ = run_cli("release", version, "--package", str(repo), "--format", "json", "--today", TODAY)
     assert code == 1, out
     doc = json.loads(out)
     failed = {c["name"]: c for c in doc["checks"] if not c["ok"]}
@@ -142,20 +143,21 @@ def test_refuses_failed_precondition(repo: Path, version: str, breaker: Callable
 
 def test_first_release_compares_with_empty_package(tmp_path: Path) -> None:
     pkg = git_package(tmp_path)
+    append_row(pkg / "data" / "actors.csv", NEW_ROW)  # same files as `repo`: its validation is reused
     (pkg / "CHANGELOG.md").write_text("# Changelog\n\n## [Unreleased]\n\n### Added\n- Everything.\n")
     git(pkg, "add", "-A")
     git(pkg, "commit", "-q", "-m", "changelog")
-    code, out, _ = run_cli("release", "0.2.0", "--dry-run", "--package", str(pkg))
+    code, out, _ = run_cli("release", "0.2.0", "--dry-run", "--package", str(pkg), "--today", TODAY)
     assert code == 1 and "release 0.1.0 instead" in out and "an empty package" in out
     assert "FAILED  version: 0.0.0 -> 0.2.0 is not a single SemVer step" in out and "refused: 1 precondition(s) failed (version); nothing written" in out
-    code, out, _ = run_cli("release", "0.1.0", "--dry-run", "--package", str(pkg))
+    code, out, _ = run_cli("release", "0.1.0", "--dry-run", "--package", str(pkg), "--today", TODAY)
     assert code == 0, out
 
 
 def test_refuses_outside_git(tmp_path: Path, repo: Path) -> None:
     plain = tmp_path / "plain"
     shutil.copytree(repo, plain, ignore=shutil.ignore_patterns(".git"))
-    code, out, _ = run_cli("release", "0.2.0", "--package", str(plain))
+    code, out, _ = run_cli("release", "0.2.0", "--package", str(plain), "--today", TODAY)
     assert code == 1 and "not in a git repository" in out
 
 

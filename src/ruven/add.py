@@ -400,23 +400,39 @@ def _copy_package(pkg: DataPackage, dest: Path, replace: dict[Path, str]) -> Pat
     return dest / pkg.descriptor_path.name
 
 
-def _fingerprint(pkg: DataPackage) -> str:
+def _fingerprint(pkg: DataPackage, replace: dict[Path, str]) -> str:
+    """Hash of the package's files by relative path and content (as they would be with ``replace``)."""
     h = hashlib.sha256()
     for p in _package_files(pkg):
-        h.update(str(p).encode())
-        h.update(p.read_bytes())
+        h.update(p.relative_to(pkg.root).as_posix().encode() + b"\0")
+        h.update(replace[p].encode("utf-8") if p in replace else p.read_bytes())
+        h.update(b"\0")
     return h.hexdigest()
 
 
-_BASELINE: dict[tuple[str, tuple[str, ...]], ValidationReport] = {}
+#: Validation is a pure function of the files, the layers and "today": reports are kept for
+#: files already seen (the baseline of repeated adds, a release's re-checks).
+_CACHE: dict[tuple[str, tuple[str, ...], str], ValidationReport] = {}
+_CACHE_SIZE = 8
 
 
-def _validate_copy(pkg: DataPackage, replace: dict[Path, str], layers: Sequence[str] | None, today: dt.date | None) -> ValidationReport:
+def validate_cached(pkg: DataPackage, replace: dict[Path, str] | None = None, layers: Sequence[str] | None = None, today: dt.date | None = None) -> ValidationReport:
+    """``validate_package`` on a temporary copy of the package (with ``replace``d file texts),
+    remembered by content so the same files are not validated twice in one process."""
     from ruven.validate import validate_package
+    from ruven.validate.layers import DEFAULT_LAYERS
 
-    with tempfile.TemporaryDirectory(prefix="ruven-add-") as tmp:
-        desc = _copy_package(pkg, Path(tmp), replace)
-        return validate_package(desc, layers=layers, today=today)
+    replace = replace or {}
+    chosen = tuple(layer for layer in DEFAULT_LAYERS if layers is None or layer in layers)
+    key = (_fingerprint(pkg, replace), chosen, (today or dt.date.today()).isoformat())
+    if key in _CACHE:
+        return _CACHE[key]
+    with tempfile.TemporaryDirectory(prefix="ruven-validate-") as tmp:
+        report = validate_package(_copy_package(pkg, Path(tmp), replace), layers=chosen, today=today)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = report
+    return report
 
 
 def _finding_key(f: Finding, ids: dict[str, dict[int, str]]) -> tuple[Any, ...]:
@@ -464,13 +480,8 @@ def add_rows(
             line_maps_new[res.relpath] = line_ids(new, res)
             for r, ln in zip([r for r in rows if r.resource == name], lines, strict=True):
                 result.lines[r.id] = ln
-        key = (_fingerprint(pkg), tuple(used_layers))
-        baseline = _BASELINE.get(key)
-        if baseline is None:
-            baseline = _validate_copy(pkg, {}, used_layers, today)
-            _BASELINE.clear()
-            _BASELINE[key] = baseline
-        candidate = _validate_copy(pkg, texts, used_layers, today)
+        baseline = validate_cached(pkg, {}, used_layers, today)
+        candidate = validate_cached(pkg, texts, used_layers, today)
         before = {_finding_key(f, line_maps_old) for f in baseline.findings}
         result.findings = [f for f in candidate.findings if _finding_key(f, line_maps_new) not in before]
         if result.errors or dry_run:
@@ -527,4 +538,5 @@ __all__ = [
     "next_id",
     "references_of",
     "table_locks",
+    "validate_cached",
 ]

@@ -155,7 +155,6 @@ def release(
 ) -> ReleasePlan:
     from ruven.canonical import atomic_write_text, canonical_json_text, format_package
     from ruven.diff import EMPTY, bump_between, diff, git_toplevel, load_snapshot, next_version, parse_version
-    from ruven.validate import validate_package
 
     if parse_version(version) is None or version.startswith("v"):
         raise UsageError(f"{version!r} is not a version MAJOR.MINOR.PATCH", "write it like 0.2.0 (the tag v0.2.0 is made from it)")
@@ -163,7 +162,9 @@ def release(
     day = (today or dt.date.today()).isoformat()
     plan = ReleasePlan(version, "", "", "", "", day, dry_run)
 
-    report = validate_package(pkg, today=today)
+    from ruven.add import validate_cached
+
+    report = validate_cached(pkg, today=today)
     plan.checks.append(
         Check("validate", True, f"the package validates ({', '.join(report.layers)}; {len(report.warnings)} warning(s))")
         if report.ok()

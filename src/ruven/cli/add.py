@@ -10,19 +10,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ruven.cli.output import echo_json, format_option, package_option
+from ruven.cli.validate import _parse_today as parse_today
 from ruven.report import LAYERS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ruven.add import AddResult, NewRow, Session
-
-
-def _today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 def _pairs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
@@ -43,7 +35,7 @@ def _pairs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--dry-run", is_flag=True, help="Check and print the row; write nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before writing (interactive mode).")
 @click.option("--layer", "layers", multiple=True, type=click.Choice(LAYERS), help="Validate with only this layer (repeatable) [default: all layers].")
-@click.option("--today", callback=_today, default=None, metavar="YYYY-MM-DD", help="Date that counts as today for the not-in-the-future checks.")
+@click.option("--today", callback=parse_today, default=None, metavar="YYYY-MM-DD", help="Date that counts as today for the not-in-the-future checks.")
 @format_option("text", "json")
 def add(resource: str, package: str | None, sets: dict[str, str], json_file: Any, dry_run: bool, yes: bool, layers: tuple[str, ...], today: dt.date | None, fmt: str) -> int:
     """Add a row to RESOURCE (a table of the package), validated before it is written.

@@ -7,15 +7,7 @@ import datetime as dt
 import click
 
 from ruven.cli.output import echo_json, format_option, package_option, progress
-
-
-def _today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+from ruven.cli.validate import _parse_today as parse_today
 
 
 @click.command()
@@ -23,7 +15,7 @@ def _today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.
 @package_option
 @click.option("--dry-run", is_flag=True, help="Check the preconditions and say what would be done; write nothing.")
 @click.option("--out", "-o", type=click.Path(file_okay=False), default="dist", show_default=True, help="Folder for the release files.")
-@click.option("--today", callback=_today, default=None, metavar="YYYY-MM-DD", help="Release date for the changelog (and today for validation) [default: today].")
+@click.option("--today", callback=parse_today, default=None, metavar="YYYY-MM-DD", help="Release date for the changelog (and today for validation) [default: today].")
 @format_option("text", "json")
 def release(version: str, package: str | None, dry_run: bool, out: str, today: dt.date | None, fmt: str) -> int:
     """Release VERSION (MAJOR.MINOR.PATCH) of the data package.
