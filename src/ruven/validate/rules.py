@@ -161,6 +161,14 @@ def _split_ids(col: pl.Expr, delimiter: str, width: int) -> list[pl.Expr]:
     return [parts.struct.field(f"field_{i}") for i in range(width)]
 
 
+def _not_in(values: pl.Series, known: pl.Series) -> pl.Series:
+    """``values`` that are not in ``known``; hashes the smaller side."""
+    if values.len() * 20 < known.len():
+        found = known.filter(known.is_in(values.implode()))
+        return values.filter(~values.is_in(found.implode()))
+    return values.filter(~values.is_in(known.implode()))
+
+
 def list_width(df: pl.DataFrame, name: str, delimiter: str) -> int:
     import polars as pl
 
@@ -373,10 +381,14 @@ def _id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame
         for known in refs:  # table by table: most ids resolve in the first, so later sets stay small
             if unknown.len() == 0:
                 break
-            unknown = unknown.filter(~unknown.is_in(known.implode()))
+            unknown = _not_in(unknown, known)
         if unknown.len() == 0:
             return lf.select(pl.lit(True).alias(f.name))
-        return lf.select(~col.str.split(f.delimiter).list.eval(pl.element().is_in(unknown.implode())).list.any().alias(f.name))
+        width = list_width(lf.select(col).collect(), f.name, f.delimiter)
+        if width > 16:
+            return lf.select(~col.str.split(f.delimiter).list.eval(pl.element().is_in(unknown.implode())).list.any().alias(f.name))
+        parts = _split_ids(col, f.delimiter, width)
+        return lf.select(~pl.any_horizontal([p.is_in(unknown.implode()).fill_null(False) for p in parts]).alias(f.name))
 
     return ok
 
@@ -527,14 +539,16 @@ def _finding(res: Resource, rule: Rule, line: int, row: dict[str, Any], ctx: Con
     f = res.field(rule.field)
     detail = paths = ""
     if rule.code == "foreign-key" and f.is_id_list:
-        known = set()
+        import polars as pl
+
+        missing = pl.Series([i for i in value.split(f.delimiter) if i], dtype=pl.String)
         for ref in f.list_references:
             target = ctx.pkg.resources.get(ref)
             if target is not None and target.primary_key:
                 s = ctx.keys.get((ref, target.primary_key[0]))
                 if s is not None:
-                    known.update(s.to_list())
-        detail = ";".join(i for i in value.split(f.delimiter) if i and i not in known)
+                    missing = _not_in(missing, s)
+        detail = ";".join(missing.to_list())
         paths = ", ".join(ctx.pkg.resources[r].relpath for r in f.list_references if r in ctx.pkg.resources)
     msg, hint = M.rule_message(rule.code, f, value, row, detail=detail, paths=paths)
     return Finding(rule.severity, LAYER, rule.code, res.name, res.relpath, line, rule.field, truncate(value), msg, hint)
