@@ -14,7 +14,9 @@ def cli_reference_markdown() -> str:
     """Every registered command's ``--help``, in COMMANDS order, as Markdown (via click's own context)."""
     from ruven.cli.app import COMMANDS, cli
 
-    root = click.Context(cli, info_name="ruven", terminal_width=HELP_WIDTH, max_content_width=HELP_WIDTH)
+    # The group's own context settings (``-h``), as when a user runs ruven; a fixed width.
+    settings = {**cli.context_settings, "terminal_width": HELP_WIDTH, "max_content_width": HELP_WIDTH}
+    root = click.Context(cli, info_name="ruven", **settings)
     try:
         top = cli.get_help(root)
     except ImportError as exc:  # a registered command whose module is missing
