@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import json
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
+
+# A fresh cache of expectation findings for each test session (subprocesses inherit it), so
+# every distinct package a test builds really runs Great Expectations once.
+os.environ["RUVEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="ruven-test-cache-")
+atexit.register(shutil.rmtree, os.environ["RUVEN_CACHE_DIR"], True)
+# Run Great Expectations inside the test process: its import (seconds) is then paid once per
+# session instead of once per validation in a child process. test_cli_validate.py covers the
+# child-process path explicitly.
+os.environ["RUVEN_GE_IN_PROCESS"] = "1"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -87,8 +99,6 @@ def runner() -> CliRunner:
 
 def run_cli(*args: str) -> tuple[int, str, str]:
     """Run ``ruven`` in-process through its real entry point; returns (exit code, stdout, stderr)."""
-    from ruven.cli import main
-
     r = CliRunner()
     result = r.invoke(_Entry(), list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr

@@ -12,7 +12,7 @@ HEAVY = ("pandas", "pandera", "great_expectations", "duckdb", "polars", "frictio
 
 
 def test_help_imports_nothing_heavy() -> None:
-    code = "import sys; from ruven.cli import main; rc = main(['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] in %r))" % (HEAVY,)
+    code = f"import sys; from ruven.cli import main; rc = main(['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     assert "Examples:" in proc.stdout

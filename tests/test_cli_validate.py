@@ -232,3 +232,24 @@ def test_github_format_warning_and_summary(mini: Path) -> None:
     assert rc == 0
     assert "::warning file=data/sources.csv,line=4,title=uncited-source::" in out
     assert out.strip().splitlines()[-1].startswith("ruven-mini 0.1.0: valid: 0 error(s), 1 warning(s)")
+
+
+def test_findings_are_cached_by_content(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUVEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RUVEN_GE_IN_PROCESS")  # also the default path: GE in a child process
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json")
+    assert rc == 0 and json.loads(out)["summary"]["cached"] == []
+    monkeypatch.setenv("RUVEN_GE_IN_PROCESS", "1")  # the rest needs no second child process
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json")
+    assert rc == 0 and json.loads(out)["summary"]["cached"] == ["frictionless", "pandera", "expectations"]
+    # one changed byte is another key: every layer runs again and sees the new value
+    line = set_cell(mini / "data" / "deployments.csv", "DEP-0001", "personnel_best", "about 100")
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json")
+    doc = json.loads(out)
+    assert rc == 1 and doc["summary"]["cached"] == []
+    assert any(f["code"] == "type-error" and f["line"] == line for f in doc["findings"])
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--no-cache")
+    assert rc == 1 and json.loads(out)["summary"]["cached"] == []
+    # the date rules depend on today: another --today is another key for that layer
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--today", "2030-01-01")
+    assert json.loads(out)["summary"]["cached"] == ["frictionless", "expectations"]

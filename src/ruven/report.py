@@ -67,6 +67,8 @@ class ValidationReport:
     findings: list[Finding] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: layers whose findings came from the cache of an earlier run over the same bytes
+    cached: list[str] = field(default_factory=list)
 
     def extend(self, findings: Iterable[Finding]) -> None:
         self.findings.extend(findings)
@@ -100,6 +102,7 @@ class ValidationReport:
         return (
             f"{self.package} {self.version}: {state}: {len(self.errors)} error(s), {len(self.warnings)} warning(s) "
             f"in {len(self.rows)} resource(s), {n_rows} row(s); layers: {', '.join(self.layers)}"
+            + (f" ({', '.join(self.cached)} from cache)" if self.cached else "")
         )
 
     def to_dict(self, strict: bool = False) -> dict[str, Any]:
@@ -114,6 +117,7 @@ class ValidationReport:
                 "warnings": len(self.warnings),
                 "rows": self.rows,
                 "seconds": {k: round(v, 3) for k, v in self.timings.items()},
+                "cached": self.cached,
             },
             "findings": [f.to_dict() for f in self.findings],
         }

@@ -32,8 +32,9 @@ def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) 
     help="Run only this layer (repeatable) [default: all layers].",
 )
 @click.option("--data-docs", type=click.Path(file_okay=False), default=None, help="Also write Great Expectations' HTML Data Docs into this folder.")
+@click.option("--no-cache", is_flag=True, help="Run Great Expectations even if an earlier run saw the very same files (its findings are cached by content).")
 @click.option("--today", callback=_parse_today, default=None, metavar="YYYY-MM-DD", help="Date that counts as today for the not-in-the-future checks.")
-def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...], data_docs: str | None, today: dt.date | None) -> int:
+def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...], data_docs: str | None, no_cache: bool, today: dt.date | None) -> int:
     """Validate the package: descriptor, types, constraints, keys and the cross-table rules.
 
     Prints every problem as `path:line:field: message (code)` with a hint, then a summary.
@@ -51,7 +52,7 @@ def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...
     from ruven.validate import validate_package
 
     chosen = [layer for layer in LAYERS if layer in layers] if layers else list(DEFAULT_LAYERS)
-    report = validate_package(package, layers=chosen, today=today, progress=lambda layer: progress(f"validating: {layer} layer"))
+    report = validate_package(package, layers=chosen, today=today, cache=not no_cache, progress=lambda layer: progress(f"validating: {layer} layer"))
     if data_docs:
         from ruven.validate.expectations import build_data_docs
 

@@ -19,25 +19,44 @@ def validate_package(
     layers: Sequence[str] | None = None,
     today: dt.date | None = None,
     progress: ProgressFn | None = None,
+    cache: bool = True,
 ) -> ValidationReport:
     """Run the requested layers over the package and return the finished report.
 
     Never writes to the package. Raises :class:`ruven.errors.PackageReadError` only when the
     descriptor itself cannot be read; every other problem is a finding in the report.
+    With ``cache`` a layer reuses its findings from an earlier run over the very same bytes,
+    code and libraries (see :mod:`ruven.validate.cache`); a cached answer is never stale.
     """
     pkg = path if isinstance(path, DataPackage) else DataPackage.load(path)
     from ruven.validate.layers import DEFAULT_LAYERS
 
     order = [layer for layer in LAYERS if layer in (DEFAULT_LAYERS if layers is None else layers)]
+    today = today or dt.date.today()
     report = ValidationReport(pkg.name, pkg.version, order)
+    digest = None
+    keys: dict[str, str] = {}
+    if cache:
+        from ruven.validate import cache as findings_cache
+
+        digest = findings_cache.content_digest(pkg)
+        keys = {layer: findings_cache.key(digest, layer, today) for layer in order}
+        for layer in order:
+            hit = findings_cache.load(keys[layer])
+            if hit is not None:
+                report.extend(hit.findings)
+                report.rows.update(hit.rows)
+                report.cached.append(layer)
+                report.timings[layer] = 0.0
+    todo = [layer for layer in order if layer not in report.cached]
     child = None
-    if "expectations" in order and len(order) > 1 and os.environ.get("RUVEN_GE_IN_PROCESS") != "1":
+    if "expectations" in todo and len(todo) > 1 and os.environ.get("RUVEN_GE_IN_PROCESS") != "1":
         from ruven.validate import expectations
 
         child = expectations.start(pkg)  # GE's import overlaps layers 1 and 2 on another core
-    if "frictionless" in order or "pandera" in order:
-        _row_layers(pkg, report, order, today or dt.date.today(), progress)
-    if "expectations" in order:
+    if "frictionless" in todo or "pandera" in todo:
+        _row_layers(pkg, report, todo, today, progress)
+    if "expectations" in todo:
         if progress:
             progress("expectations")
         from ruven.validate import expectations
@@ -50,6 +69,12 @@ def validate_package(
             seconds = time.perf_counter() - t0
         report.extend(findings)
         report.timings["expectations"] = seconds
+    if keys:
+        from ruven.validate import cache as findings_cache
+
+        for layer in todo:
+            mine = [f for f in report.findings if f.layer == layer]
+            findings_cache.store(keys[layer], findings_cache.Entry(mine, dict(report.rows)))
     for res in pkg:  # row counts of tables the row layers did not read (parsed once, here)
         if res.name not in report.rows and res.path.is_file() and "://" not in res.relpath:
             try:

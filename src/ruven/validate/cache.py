@@ -1,0 +1,107 @@
+"""A content-addressed cache of each validation layer's findings, kept outside the package.
+
+Importing pandera and Great Expectations costs seconds on every run, while a layer's findings
+depend only on what it reads. Each layer's findings are therefore kept under a key made of
+everything they depend on: ruven's own code, the versions of the libraries, the environment
+switches, the descriptor, schemas, suites and data files (every byte), the layer and, for the
+date rules, today's date. Any changed byte is another key, so a cached answer is always the
+answer the layer would give; ``ruven validate --no-cache`` (or ``RUVEN_CACHE=off``) skips it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruven.package import DataPackage
+from ruven.report import Finding
+
+LIBRARIES = ("frictionless", "pandera", "polars", "pandas", "great_expectations", "pycountry")
+#: layers whose findings depend on the date that counts as today
+DATED_LAYERS = ("pandera",)
+
+
+def cache_dir() -> Path | None:
+    """``$RUVEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/ruven`` or ``~/.cache/ruven``; None when off."""
+    if os.environ.get("RUVEN_CACHE", "").lower() in ("off", "0", "no", "false"):
+        return None
+    base = os.environ.get("RUVEN_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        base = str(Path(xdg) / "ruven")
+    return Path(base) / "findings"
+
+
+def _update_file(h: hashlib._Hash, path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        h.update(b"<missing>")
+    h.update(b"\0")
+
+
+def content_digest(pkg: DataPackage) -> str:
+    """One digest of the code, the libraries and every file the layers read."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256()
+    code = Path(__file__).resolve().parents[1]
+    for path in sorted(code.rglob("*.py")):
+        h.update(str(path.relative_to(code)).encode())
+        _update_file(h, path)
+    for lib in LIBRARIES:
+        try:
+            h.update(f"{lib}={version(lib)}\0".encode())
+        except PackageNotFoundError:
+            h.update(f"{lib}=?\0".encode())
+    h.update(f"RUVEN_STRUCTURAL={os.environ.get('RUVEN_STRUCTURAL', '')}\0".encode())
+    h.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
+    for res in pkg:
+        h.update(json.dumps(res.schema, sort_keys=True).encode() + b"\0")
+        for path in (pkg.root / "validation" / f"{res.name}.json", res.path):
+            h.update(res.name.encode() + b"\0")
+            if "://" not in str(path) and path.resolve().is_relative_to(pkg.root.resolve()):
+                _update_file(h, path)
+    return h.hexdigest()
+
+
+def key(digest: str, layer: str, today: dt.date) -> str:
+    dated = today.isoformat() if layer in DATED_LAYERS else ""
+    return hashlib.sha256(f"{digest}\0{layer}\0{dated}".encode()).hexdigest()
+
+
+@dataclass
+class Entry:
+    findings: list[Finding]
+    rows: dict[str, int]
+
+
+def load(k: str) -> Entry | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        doc = json.loads((folder / f"{k}.json").read_text(encoding="utf-8"))
+        return Entry([Finding(**f) for f in doc["findings"]], {str(n): int(c) for n, c in doc["rows"].items()})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(k: str, entry: Entry) -> None:
+    """Keep an entry (atomically); a cache folder that can't be written is simply skipped."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{k}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"findings": [f.to_dict() for f in entry.findings], "rows": entry.rows}), encoding="utf-8")
+        os.replace(tmp, folder / f"{k}.json")
+    except OSError:
+        pass
