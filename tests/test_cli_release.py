@@ -164,3 +164,15 @@ def test_refuses_outside_git(tmp_path: Path, repo: Path) -> None:
 def test_bad_version_is_usage_error(repo: Path) -> None:
     code, _, err = run_cli("release", "v0.2", "--package", str(repo))
     assert code == 2 and "MAJOR.MINOR.PATCH" in err
+
+
+def test_release_regenerates_the_docs_that_carry_the_version(repo: Path, tmp_path: Path) -> None:
+    code, _, _ = run_cli("docs", "--package", str(repo))
+    assert code == 0
+    assert 'version: "0.1.0"' in (repo / "CITATION.cff").read_text()
+    _commit(repo, "docs")
+    code, out, _ = run_cli("release", "0.2.0", "--package", str(repo), "--today", TODAY, "--out", str(tmp_path / "dist"))
+    assert code == 0, out
+    assert 'version: "0.2.0"' in (repo / "CITATION.cff").read_text()
+    code, out, _ = run_cli("docs", "--check", "--package", str(repo))
+    assert code == 0, out

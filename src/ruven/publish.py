@@ -87,6 +87,10 @@ class Section:
         return text[self.body_start : self.end]
 
 
+#: generated files that state the version; a release regenerates them when the package has them
+GENERATED_DOCS = ("CITATION.cff", "docs/codebook.md", "docs/datasheet.md")
+
+
 def changelog_sections(text: str) -> list[Section]:
     ms = list(SECTION_RE.finditer(text))
     out = []
@@ -217,9 +221,11 @@ def release(
         new_changelog, check = dated_changelog(cl_path.read_bytes().decode("utf-8"), version, day)
         plan.checks.append(check)
 
+    has_docs = any((pkg.root / rel).exists() for rel in GENERATED_DOCS)
     plan.actions = [
         f"set version in {pkg.descriptor_path.name}: {pkg.version or '-'} -> {version}",
         f"date {CHANGELOG}: ## [{version}] - {day}",
+        *(["regenerate the docs that carry the version (ruven docs: CITATION.cff, codebook, datasheet)"] if has_docs else []),
         f"build the release files into {out}/ (ruven build)",
     ]
     plan.next_steps = [f'git commit -am "Release {version}"', f"git tag v{version}", "git push && git push --tags"]
@@ -231,6 +237,10 @@ def release(
     atomic_write_text(pkg.descriptor_path, canonical_json_text(raw))
     if new_changelog is not None:
         atomic_write_text(cl_path, new_changelog)
+    if has_docs:
+        from ruven.docs import generate_docs
+
+        generate_docs(DataPackage.load(pkg.descriptor_path))
     from ruven.release import build
 
     result = build(DataPackage.load(pkg.descriptor_path), out)
