@@ -188,7 +188,8 @@ def test_build_twice_gives_the_same_bytes(release: tuple[Path, dict, Path], tmp_
     assert code == 0, err
     second = {a["path"]: a for a in json.loads(stdout)["artifacts"]}
     reproducible = [a for a in first["artifacts"] if a["reproducible"]]
-    assert {a["path"] for a in reproducible} >= {"ruven-0.1.0.xlsx", "ruven-0.1.0.zip"} | {
+    stem = f"ruven-{first['version']}"
+    assert {a["path"] for a in reproducible} >= {f"{stem}.xlsx", f"{stem}.zip"} | {
         f"parquet/{r}.parquet" for r in first["rows"]
     }
     for a in reproducible:
