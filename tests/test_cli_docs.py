@@ -225,3 +225,12 @@ def test_licence_in_the_xlsx_about_sheet_is_the_same_statement(mini: Path, tmp_p
     about = {row[0]: row[1] for row in wb["About"].iter_rows(values_only=True) if row and row[0]}
     wb.close()
     assert about["Licence"] == licence_statement(DataPackage.load(mini)) == licence_statement(DataPackage.load(REPO))
+
+
+def test_docs_keep_file_permissions(tmp_path: Path) -> None:
+    pkg = copy_repo_package(tmp_path)
+    (pkg / "README.md").chmod(0o664)
+    code, out, _ = run_cli("docs", "--package", str(pkg))
+    assert code == 0, out
+    assert (pkg / "README.md").stat().st_mode & 0o777 == 0o664
+    assert (pkg / "docs" / "codebook.md").stat().st_mode & 0o777 == 0o644

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -679,15 +678,11 @@ def replace_section(text: str, name: str, content: str, where: str = README) -> 
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    """Atomic, and the file keeps its permissions (see :func:`ruven.canonical.atomic_write_text`)."""
+    from ruven.canonical import atomic_write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def generate_docs(
