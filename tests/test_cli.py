@@ -52,7 +52,7 @@ def test_info_json() -> None:
     doc = json.loads(out)
     assert doc["ok"] is True and doc["name"] == "ruven"
     names = [r["name"] for r in doc["resources"]]
-    assert names == ["sources", "actors", "deployments", "arms_purchases", "investments", "statements"]
+    assert names == ["sources", "actors", "deployments", "arms_purchases", "investments", "statements", "agreements"]
 
 
 def test_info_text() -> None:

@@ -19,6 +19,7 @@ GOOD_DEP = {
     "personnel_kind": "aircrew",
     "status": "arrived",
     "confidence": "reported",
+    "count_in_totals": "true",
     "summary": "Test row.",
     "source_ids": "SRC-0001",
 }
@@ -42,7 +43,7 @@ def test_add_good_row_keeps_other_bytes(mini: Path) -> None:
     assert row["id"] == "DEP-0002" and row["line"] == 3
     after = path.read_bytes()
     assert after.startswith(before)  # sorted last: appended, nothing else changed
-    assert after[len(before) :] == b"DEP-0002,2019-05,,ACT-0002,aircrew,,,,,,,,,,arrived,reported,Test row.,SRC-0001,,\n"
+    assert after[len(before) :] == b"DEP-0002,2019-05,,ACT-0002,aircrew,,,,,,,,,,arrived,reported,true,,Test row.,SRC-0001,,\n"
     code, _, _ = run_cli("fmt", "--check", "--package", str(mini))
     assert code == 0
 
@@ -88,7 +89,8 @@ def test_add_from_json_file(mini: Path, tmp_path: Path) -> None:
     [
         pytest.param("personnel_best", "about 100", "type-error", id="type-error"),
         pytest.param("start_date", "3/23/2019", "constraint-error", id="constraint-error-pattern"),
-        pytest.param("start_date", "2019-02-30", "partial-date", id="partial-date"),
+        pytest.param("start_date", "2019-02-30", "invalid-date", id="invalid-date"),
+        pytest.param("start_date", "2019/2018", "invalid-date", id="invalid-date-interval-order"),
         pytest.param("status", "arived", "constraint-error", id="constraint-error-enum"),
         pytest.param("summary", "", "constraint-error", id="constraint-error-required"),
         pytest.param("actor_id", "ACT-0999", "foreign-key", id="foreign-key"),
@@ -156,6 +158,7 @@ def test_interactive_add_with_a_new_source(mini: Path) -> None:
             "personnel_best": ["about 40", "40"],
             "status": ["arrived"],
             "confidence": ["reported"],
+            "count_in_totals": ["yes", "true"],
             "summary": ["Interactive test row."],
             "source_ids": ["SRC-0001;+", *source],
         },
@@ -164,13 +167,14 @@ def test_interactive_add_with_a_new_source(mini: Path) -> None:
     assert result.exit_code == 0, result.stderr + result.stdout
     err = result.stderr
     # prompts generated from the schema: titles, descriptions, enum meanings, proposed id
-    assert "Start date (start_date, required)" in err and "Partial ISO 8601 date" in err
+    assert "Start date (start_date, required)" in err and "EDTF date" in err
     assert "aircrew: Crews of visiting military aircraft." in err
     assert "[DEP-0002]" in err and "[SRC-0003]" in err
     # each answer checked as typed
-    assert "'3/23/2019' is not a partial ISO date" in err
-    assert "'2019-02-30' is not a real calendar date" in err
+    assert "'3/23/2019' is not an EDTF date" in err
+    assert "'2019-02-30' is not a valid date" in err
     assert "'about 40' is not a valid integer" in err
+    assert "'yes' is not a valid boolean" in err
     assert "'english' is not a two-letter" in err
     assert "ACT-0002  Force A" in err  # ?force searched actors
     assert "added SRC-0003 to data/sources.csv" in result.stdout

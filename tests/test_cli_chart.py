@@ -43,7 +43,7 @@ def test_a_new_order_changes_the_arms_data(mini: Path) -> None:
 
 def test_key_events_are_chosen_from_the_data(mini: Path) -> None:
     events = key_events(_load(mini))
-    assert {e["id"] for e in events} == {"DEP-0001", "ARM-0001", "INV-0001", "STM-0001"}
+    assert {e["id"] for e in events} == {"DEP-0001", "ARM-0001", "INV-0001", "STM-0001", "AGR-0001"}
     dep = next(e for e in events if e["id"] == "DEP-0001")
     assert dep["reason"] == "largest personnel (best)" or dep["reason"].startswith("largest")
     assert "100 personnel" in dep["label"]
@@ -88,7 +88,7 @@ def test_chart_writes_png_and_svg_that_rebuild_identically(mini: Path, tmp_path:
 
 def test_chart_draws_an_empty_package(tmp_path: Path) -> None:
     pkg = copy_package(tmp_path)
-    for name in ("deployments", "arms_purchases", "investments", "statements"):
+    for name in ("deployments", "arms_purchases", "investments", "statements", "agreements"):
         path = pkg / "data" / f"{name}.csv"
         path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     code, out, _ = run_cli("chart", "--package", str(pkg), "--out", str(tmp_path / "charts"))

@@ -77,7 +77,7 @@ def test_deleted_row_is_flagged(repo: Path) -> None:
     code, out, _ = run_cli("diff", "HEAD~1", "HEAD", "--package", str(repo), "--format", "json")
     doc = json.loads(out)
     assert code == 1 and doc["bump"] == "major"
-    assert doc["tables"][-1]["removed"] == ["STM-0001"]
+    assert next(t for t in doc["tables"] if t["resource"] == "statements")["removed"] == ["STM-0001"]
     assert "never deleted" in doc["violations"][0]
     code, out, _ = run_cli("diff", "HEAD~1", "HEAD", "--package", str(repo))
     assert "DELETED: STM-0001" in out

@@ -118,20 +118,17 @@ def test_datasheet_has_the_gebru_sections_and_live_figures() -> None:
     assert f"The package cites **{fig['sources']['total']}** source pages" in text
 
 
-@pytest.mark.parametrize(
-    ("publisher", "expected"),
-    [
-        pytest.param("TASS", ("Russian state media", True), id="direct"),
-        pytest.param("La Iguana TV (Sputnik)", ("Russian state media", False), id="reprint"),
-        pytest.param("RT en Español", ("Russian state media", True), id="rt"),
-        pytest.param("Reuters", None, id="not-state"),
-        pytest.param("Report Daily", None, id="no-substring-match"),
-    ],
-)
-def test_state_media_recognised_by_publisher(publisher: str, expected: tuple[str, bool] | None) -> None:
-    from ruven.docs import state_media_group
+def test_state_media_figures_come_from_state_affiliation(mini: Path) -> None:
+    """The datasheet counts state media from `sources.state_affiliation`, not from publisher names."""
+    from ruven.docs import datasheet_figures
+    from ruven.package import DataPackage
 
-    assert state_media_group(publisher) == expected
+    assert datasheet_figures(DataPackage.load(mini))["sources"]["groups"]["state_media"]["sources"] == 0
+    set_cell(mini / "data" / "sources.csv", "SRC-0002", "state_affiliation", "RU")
+    fig = datasheet_figures(DataPackage.load(mini))
+    assert fig["sources"]["state_media"] == [{"country": "RU", "name": "Russian Federation", "sources": 1, "share": 50.0}]
+    # STM-0001 and ARM-0001 cite SRC-0002 alone: they rest only on state media
+    assert fig["state_media_only"]["state_media_only"] == 2
 
 
 def test_readme_cli_reference_follows_the_command_registry() -> None:

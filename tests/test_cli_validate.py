@@ -167,8 +167,8 @@ def test_copy_of_repo_package_is_valid(tmp_path: Path) -> None:
     assert rc == 0, out
 
 
-HEADER = "id,start_date,end_date,actor_id,personnel_kind,personnel_low,personnel_best,personnel_high,assets,cargo_tonnes,location,latitude,longitude,stated_purpose,status,confidence,summary,source_ids,notes,withdrawn"
-ROW = "DEP-0001,2019-03-23,2019-04,ACT-0002,regular-military,99,100,100,Two aircraft,35,Fixture airport,,,Fixture purpose,arrived,confirmed,Fixture deployment row.,SRC-0001;SRC-0002,Fixture note.,"
+HEADER = "id,start_date,end_date,actor_id,personnel_kind,personnel_low,personnel_best,personnel_high,assets,cargo_tonnes,location,latitude,longitude,stated_purpose,status,confidence,count_in_totals,overlaps_ids,summary,source_ids,notes,withdrawn"
+ROW = "DEP-0001,2019-03-23,2019-04,ACT-0002,regular-military,99,100,100,Two aircraft,35,Fixture airport,,,Fixture purpose,arrived,confirmed,true,,Fixture deployment row.,SRC-0001;SRC-0002,Fixture note.,"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections import Counter
 
 import pytest
@@ -97,6 +98,7 @@ OWN_WORDS = {
     "arms_purchases": ("summary", "description", "notes", "value_note"),
     "investments": ("summary", "notes"),
     "statements": ("quote_en", "notes"),
+    "agreements": ("summary", "notes"),
 }
 
 
@@ -117,6 +119,47 @@ def test_own_words_not_copied_from_the_fact_base_working_notes() -> None:
                 if shared:
                     copied.append((table, r["id"], c, " ".join(sorted(shared)[0])))
     assert not copied, copied
+
+
+SHINGLE = 4  # words: the summary measure's run length
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def claim_overlap(summary: str, claims: set[tuple[str, ...]]) -> float:
+    """Share of the summary's words covered by a run of SHINGLE words (case-folded, punctuation
+    stripped) that also occurs in some claim of the fact base."""
+    words = _words(summary)
+    covered = [False] * len(words)
+    for i in range(len(words) - SHINGLE + 1):
+        if tuple(words[i : i + SHINGLE]) in claims:
+            covered[i : i + SHINGLE] = [True] * SHINGLE
+    return sum(covered) / len(words) if words else 0.0
+
+
+def test_claim_overlap_measure() -> None:
+    claims = {tuple(_words("the bombers landed at Maiquetia airport"))[i : i + SHINGLE] for i in range(3)}
+    assert claim_overlap("Two bombers landed at Maiquetia airport.", claims) == 5 / 6  # all but "two"
+    assert claim_overlap("Russian aircraft arrived near Caracas.", claims) == 0.0
+
+
+def test_summaries_are_not_paraphrases_of_the_claims() -> None:
+    """The summaries are the project's own words: for every live fact row with a summary, less than
+    half of its words sit in a 4-word run that also occurs in a fact-base claim, and the median
+    share is at most 25%."""
+    claims: set[tuple[str, ...]] = set()
+    for f in _facts():
+        w = _words(f["claim"])
+        claims |= {tuple(w[i : i + SHINGLE]) for i in range(len(w) - SHINGLE + 1)}
+    shares = {}
+    for res in PKG.fact_tables:
+        if "summary" in res.field_names:
+            shares |= {r["id"]: claim_overlap(r["summary"], claims) for r in res.read_rows() if not r["withdrawn"]}
+    over = {k: round(v, 2) for k, v in shares.items() if v >= 0.5}
+    assert not over, over
+    assert statistics.median(shares.values()) <= 0.25
 
 
 def test_rows_resting_only_on_blogs_or_aggregators_are_not_confirmed() -> None:

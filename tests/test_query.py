@@ -14,7 +14,7 @@ import ruven
 from conftest import REPO, copy_package, read_csv, set_cell
 from ruven.errors import PackageReadError, QueryError
 from ruven.package import DataPackage, date_bounds
-from ruven.query import all_table, partial_date_bounds_sql, run, views
+from ruven.query import BOUNDS_TABLE, all_table, load_bounds, run, views
 from ruven.query import query as run_sql
 
 EXPECTED_TYPE = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "string": "VARCHAR"}
@@ -86,28 +86,26 @@ def test_values_are_typed(con: duckdb.DuckDBPyConnection) -> None:
     assert con.execute("SELECT accessed FROM sources WHERE id = 'SRC-0001'").fetchall() == [(dt.date(2026, 11, 25),)]
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    st.one_of(
-        st.from_regex(r"\A[12][0-9]{3}(-[01][0-9](-[0-3][0-9])?)?\Z"),
-        st.text(alphabet="0123456789-", max_size=11).filter(lambda v: not v.startswith("0")),
-    )
-)
-def test_sql_date_bounds_match_date_bounds(value: str) -> None:
-    lo, hi = partial_date_bounds_sql("$v")
-    got = _bounds_con().execute(f"SELECT {lo}, {hi}", {"v": value}).fetchall()[0]
-    want = date_bounds(value)
-    expected = (None, None) if want is None else (dt.date.fromisoformat(want[0]), dt.date.fromisoformat(want[1]))
-    assert got == expected, value
+EDTF_ISH = st.from_regex(r"\A[12][0-9]{3}(-[01][0-9](-[0-3][0-9])?)?(/[12][0-9]{3}(-[01][0-9](-[0-3][0-9])?)?)?\Z")
 
 
-_CON: list[duckdb.DuckDBPyConnection] = []
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(EDTF_ISH, st.text(alphabet="0123456789-/", max_size=12)), max_size=6))
+def test_duckdb_date_bounds_are_the_edtf_library_s(values: list[str]) -> None:
+    """The DuckDB bounds are exactly what the EDTF library gives (None for what it refuses)."""
+    con = duckdb.connect()
+    load_bounds(con, values)
+    got = {v: (lo, hi) for v, lo, hi in con.execute(f"SELECT * FROM {BOUNDS_TABLE}").fetchall()}
+    for value in values:
+        want = date_bounds(value)
+        expected = None if want is None else (dt.date.fromisoformat(want[0]), dt.date.fromisoformat(want[1]))
+        assert got.get(value) == expected, value
+    con.close()
 
 
-def _bounds_con() -> duckdb.DuckDBPyConnection:
-    if not _CON:
-        _CON.append(duckdb.connect())
-    return _CON[0]
+def test_interval_dates_get_both_bounds(con: duckdb.DuckDBPyConnection) -> None:
+    row = con.execute("SELECT signed_date, signed_date_min, signed_date_max FROM agreements WHERE id = 'AGR-0001'").fetchone()
+    assert row == ("2011-10/2011-12", dt.date(2011, 10, 1), dt.date(2011, 12, 31))
 
 
 def test_withdrawn_rows_are_left_out_of_the_views_but_kept(mini: Path) -> None:
@@ -139,7 +137,9 @@ def test_citations_one_row_per_fact_row_and_source(con: duckdb.DuckDBPyConnectio
 
 def test_timeline_has_every_dated_fact_row_in_one_shape(con: duckdb.DuckDBPyConnection) -> None:
     rows = con.execute("SELECT date_min, date_max, table_name, id, title, summary, confidence FROM timeline").fetchall()
-    assert [r[3] for r in rows] == ["ARM-0001", "INV-0001", "DEP-0001", "STM-0001"]  # date order
+    assert [r[3] for r in rows] == ["ARM-0001", "INV-0001", "AGR-0001", "DEP-0001", "STM-0001"]  # date order
+    agr = next(r for r in rows if r[3] == "AGR-0001")
+    assert agr[:2] == (dt.date(2011, 10, 1), dt.date(2011, 12, 31)) and agr[4] == "Fixture agreement"  # an interval's bounds
     dep = next(r for r in rows if r[3] == "DEP-0001")
     assert dep[:2] == (dt.date(2019, 3, 23), dt.date(2019, 4, 30))  # start .. end
     assert dep[4] == "Force A, regular-military, Fixture airport" and dep[5] == "Fixture deployment row."
@@ -195,7 +195,7 @@ def test_empty_tables_load(mini: Path) -> None:
     with ruven.connect(mini) as c:
         assert c.execute("SELECT count(*) FROM deployments").fetchall() == [(0,)]
         assert columns(c, "statements_all")["source_ids"][0] == "VARCHAR[]"
-        assert c.execute("SELECT count(*) FROM timeline").fetchall() == [(2,)]
+        assert c.execute("SELECT count(*) FROM timeline").fetchall() == [(3,)]
 
 
 def test_run_reports_duckdb_message(con: duckdb.DuckDBPyConnection) -> None:
@@ -241,7 +241,7 @@ def test_sandboxed_connection_blocks_files_even_without_statement_check(mini: Pa
 def test_allow_external_lifts_the_sandbox(mini: Path, tmp_path: Path) -> None:
     out = tmp_path / "timeline.csv"
     run_sql(f"COPY (FROM timeline) TO '{out}'", mini, allow_external=True)
-    assert out.read_text(encoding="utf-8").count("\n") == 5
+    assert out.read_text(encoding="utf-8").count("\n") == 6
 
 
 def test_several_statements_return_the_last(con: duckdb.DuckDBPyConnection) -> None:

@@ -32,6 +32,14 @@ def test_mini_passes_the_rules(mini: Path) -> None:
         pytest.param("deployments", "DEP-0001", "personnel_high", "50", "range-order", "personnel_high", id="range-order-best-high"),
         pytest.param("arms_purchases", "ARM-0001", "value_usd_low", "2000000000", "range-order", "value_usd_best", id="range-order-money"),
         pytest.param("deployments", "DEP-0001", "end_date", "2019-02", "date-order", "end_date", id="date-order"),
+        pytest.param("agreements", "AGR-0001", "signed_date", "2012/2011", "invalid-date", "signed_date", id="invalid-date-interval-order"),
+        pytest.param("agreements", "AGR-0001", "signed_date", "2011-02-29/2012", "invalid-date", "signed_date", id="invalid-date-interval-end"),
+        pytest.param("agreements", "AGR-0001", "ratified_date", "2011-09", "date-order", "ratified_date", id="date-order-not-before"),
+        pytest.param("agreements", "AGR-0001", "party_ids", "ACT-0001;ACT-0999", "foreign-key", "party_ids", id="foreign-key-party-ids"),
+        pytest.param("agreements", "AGR-0001", "related_ids", "INV-0001;DEP-0999", "foreign-key", "related_ids", id="foreign-key-related-ids"),
+        pytest.param("deployments", "DEP-0001", "overlaps_ids", "DEP-0999", "foreign-key", "overlaps_ids", id="foreign-key-overlaps-ids"),
+        pytest.param("statements", "STM-0001", "about_ids", "AGR-0999", "foreign-key", "about_ids", id="foreign-key-about-agreements"),
+        pytest.param("sources", "SRC-0001", "state_affiliation", "ZZ", "unknown-country-code", "state_affiliation", id="unknown-country-code-state"),
         pytest.param("arms_purchases", "ARM-0001", "delivery_end_date", "2011", "date-order", "delivery_end_date", id="date-order-delivery"),
         pytest.param("arms_purchases", "ARM-0001", "quantity_delivered", "11", "delivered-exceeds-ordered", "quantity_delivered", id="delivered-exceeds-ordered"),
         pytest.param("deployments", "DEP-0001", "source_ids", "SRC-0001;SRC-0999", "foreign-key", "source_ids", id="foreign-key-source-ids"),
@@ -58,6 +66,20 @@ def test_rule_trips(mini: Path, resource: str, row_id: str, field: str, value: s
     assert any(f.line == line and f.field == at and f.resource == resource for f in hits), _pandera(mini)
     f = next(f for f in hits if f.line == line)
     assert f.layer == "pandera" and f.severity == "error" and f.message and f.hint
+
+
+def test_state_affiliation_is_one_per_publisher(mini: Path) -> None:
+    """`x-ruven.same-within`: every page of one publisher has the same state_affiliation; the
+    rows that differ from the publisher's most common value (ties: the first row's) are named."""
+    for sid in ("SRC-0001", "SRC-0002"):
+        set_cell(mini / "data" / "sources.csv", sid, "publisher", "Example")
+    set_cell(mini / "data" / "sources.csv", "SRC-0001", "state_affiliation", "RU")
+    hits = [f for f in _pandera(mini) if f.code == "inconsistent-value"]
+    assert [(f.line, f.field) for f in hits] == [(3, "state_affiliation")], hits
+    assert "publisher 'Example'" in hits[0].message and hits[0].hint
+    append_row(mini / "data" / "sources.csv", {"id": "SRC-0003", "url": "https://example.org/c", "publisher": "Example", "language": "en", "kind": "blog", "accessed": "2026-11-25"})
+    hits = [f for f in _pandera(mini) if f.code == "inconsistent-value"]
+    assert [(f.line, f.field, f.value) for f in hits] == [(2, "state_affiliation", "RU")], hits  # two empty against one RU
 
 
 def test_negative_number_is_not_a_formula(mini: Path) -> None:

@@ -33,7 +33,7 @@ from ruven.canonical import atomic_write_text, csv_line, normalize_cell
 from ruven.errors import RuvenError, UsageError
 from ruven.package import DataPackage, Field, Resource, date_bounds
 from ruven.report import Finding, ValidationReport, truncate
-from ruven.validate.messages import constraint_message, field_format, type_message
+from ruven.validate.messages import constraint_message, field_format, rule_message, type_message
 
 INPUT_LAYER = "input"
 #: Columns whose text labels a row in search results and pick lists, best first.
@@ -223,7 +223,7 @@ def check_value(session: Session, res: Resource, fld: Field, value: str) -> Prob
         constraint = next(iter(notes))
         return Problem("constraint-error", *constraint_message(fld, constraint, value))
     if fld.is_partial_date and date_bounds(value) is None:
-        return Problem("partial-date", f"{value!r} is not a real calendar date", f"write {fld.name} as {field_format(fld)}")
+        return Problem("invalid-date", *rule_message("invalid-date", fld, value, {}))
     refs = references_of(res, fld)
     if refs:
         ids = value.split(fld.delimiter) if fld.is_id_list else [value]

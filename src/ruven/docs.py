@@ -31,22 +31,6 @@ README_SECTIONS = ("data-dictionary", "charts", "how-to-cite", "licence", "cli-r
 FEW_SOURCES = 10
 EXAMPLE_LIMIT = 60
 
-#: Outlets owned, controlled or funded by a government, matched as words in a source's
-#: ``publisher``. The schema has no "state media" flag, so this list is the one place that
-#: decides it; the datasheet prints it. Public-service broadcasters with an independent
-#: governing body (BBC, Deutsche Welle, national radios) are deliberately not in it.
-STATE_MEDIA: dict[str, tuple[str, ...]] = {
-    "Russian state media": (
-        "TASS", "ТАСС", "ITAR-TASS", "ARMS-TASS", "RIA Novosti", "RIA", "РИА", "Sputnik", "RT", "RT Arabic",
-        "RT France", "RT en Español", "RT на русском", "Russia Beyond", "RBTH", "Voice of Russia", "Ruptly",
-        "Rossiyskaya Gazeta", "Российская газета", "Zvezda", "Prime", "Windows to Russia",
-    ),
-    "Venezuelan state media": ("AVN", "VTV", "Venezolana de Televisión", "Correo del Orinoco", "teleSUR", "Telesur"),
-    "other state media": (
-        "Xinhua", "CGTN", "HispanTV", "Press TV", "Al-Kawthar", "Anadolu Agency", "TRT World", "Prensa Latina",
-        "Voice of America", "VOA", "Radio Free Europe", "RFE/RL", "Radio Farda", "Martí Noticias", "KUNA",
-    ),
-}
 #: A publisher that names another outlet it copies (``La Patilla (Reuters)``, ``… reposting Sputnik``).
 REPRINT_RE = re.compile(r"\(|\b(citing|reposting|copy|via|relaying|mirror|excerpting|quoting|translation|translated|machine-translated)\b", re.I)
 
@@ -233,9 +217,17 @@ def codebook_markdown(pkg: DataPackage) -> str:
         "",
         "How to read the tables below:",
         "",
-        "- **partial date**: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, as precise as the sources allow and no more.",
+        "- **partial date**: an EDTF date (ISO 8601-2, level 0): `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, as precise as the sources allow "
+        "and no more, or an interval `A/B` of two such dates when the sources only place the event between them or disagree "
+        "(`2008/2009`, `2009-08/2010-04`). The query layer adds `<field>_min` and `<field>_max` DATE columns: the earliest and "
+        "latest day the value covers (`2008/2009` gives 2008-01-01 and 2009-12-31).",
         "- **id list**: one or more ids separated by the delimiter shown, each the `id` of a row in the table named.",
         "- `_low`, `_best`, `_high`: `_best` is what the sources most support; low and high only when sources disagree or give a range.",
+        "- **Totals**: add up figures (personnel, quantities, values, amounts) only over rows where `count_in_totals` is true. "
+        "It is false for aggregate and summary rows, subtotals, credit ceilings, forecasts, requests and plans, observations of "
+        "equipment already counted, and the half of a deal (order or delivery) that another row counts; `overlaps_ids` names the "
+        "rows such a row overlaps. A plain `sum()` over a whole table counts some deals two or three times. In SQL: "
+        "`SELECT sum(value_usd_best) FROM arms_purchases WHERE count_in_totals`.",
         "- **withdrawn**: a row found wrong is never deleted; its `withdrawn` cell says why. Example values skip withdrawn rows.",
         "- An empty cell means unknown or not applicable; only fields marked *required* are never empty.",
         "",
@@ -291,17 +283,15 @@ def data_dictionary_markdown(pkg: DataPackage) -> str:
 # --------------------------------------------------------------------------- datasheet figures
 
 
-def state_media_group(publisher: str) -> tuple[str, bool] | None:
-    """``(group, direct)`` when ``publisher`` names a state outlet; ``direct`` when it *is* that outlet."""
-    best: tuple[str, bool] | None = None
-    for group, names in STATE_MEDIA.items():
-        for name in names:
-            m = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w])", publisher)
-            if m:
-                direct = m.start() == 0
-                if best is None or (direct and not best[1]):
-                    best = (group, direct)
-    return best
+def country_name(code_: str) -> str:
+    """The ISO 3166-1 short name of an alpha-2 code (pycountry), or the code itself."""
+    try:
+        import pycountry
+
+        c = pycountry.countries.get(alpha_2=code_)
+    except (LookupError, KeyError):
+        c = None
+    return str(getattr(c, "common_name", None) or c.name) if c is not None else code_
 
 
 def _share(n: int, total: int) -> float:
@@ -327,24 +317,17 @@ def datasheet_figures(pkg: DataPackage) -> dict[str, Any]:
     kind_order = list(kind_field.enum or []) if kind_field else sorted(kinds)
     by_kind = [{"kind": k, "sources": kinds.get(k, 0), "share": _share(kinds.get(k, 0), n_src)} for k in kind_order if kinds.get(k, 0)]
 
-    groups: Counter[str] = Counter()
-    direct: Counter[str] = Counter()
-    reprints = 0
-    for s in sources:
-        pub = s.get("publisher", "")
-        g = state_media_group(pub)
-        if g:
-            groups[g[0]] += 1
-            direct[g[0]] += int(g[1])
-        if REPRINT_RE.search(pub):
-            reprints += 1
+    # state media: the sources' own `state_affiliation` (the owning state), not a list kept here
+    owner = {s.get("id", ""): s.get("state_affiliation", "") for s in sources}
+    by_state = Counter(v for v in owner.values() if v)
+    reprints = sum(1 for s in sources if REPRINT_RE.search(s.get("publisher", "")))
     state = [
-        {"group": g, "sources": groups.get(g, 0), "share": _share(groups.get(g, 0), n_src), "direct": direct.get(g, 0), "reprints": groups.get(g, 0) - direct.get(g, 0)}
-        for g in STATE_MEDIA
+        {"country": c, "name": country_name(c), "sources": n, "share": _share(n, n_src)}
+        for c, n in sorted(by_state.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     blogs = kinds.get("blog", 0) + kinds.get("aggregator", 0)
     source_groups = {
-        "state_media": {"sources": sum(groups.values()), "share": _share(sum(groups.values()), n_src)},
+        "state_media": {"sources": sum(by_state.values()), "share": _share(sum(by_state.values()), n_src)},
         "news_agencies": {"sources": kinds.get("news-agency", 0), "share": _share(kinds.get("news-agency", 0), n_src)},
         "blogs_aggregators": {"sources": blogs, "share": _share(blogs, n_src)},
         "reprints": {"sources": reprints, "share": _share(reprints, n_src)},
@@ -364,6 +347,7 @@ def datasheet_figures(pkg: DataPackage) -> dict[str, Any]:
     per_year_rows: Counter[int] = Counter()
     per_year_sources: dict[int, set[str]] = {}
     single = 0
+    only_state = 0
     n_fact = 0
     single_by_table = []
     lo: list[str] = []
@@ -377,6 +361,8 @@ def datasheet_figures(pkg: DataPackage) -> dict[str, Any]:
             if len(ids) == 1:
                 single += 1
                 t_single += 1
+            if ids and all(owner.get(i) for i in ids):
+                only_state += 1
             y = row_year(res, r)
             if y is not None:
                 per_year_rows[y] += 1
@@ -404,6 +390,7 @@ def datasheet_figures(pkg: DataPackage) -> dict[str, Any]:
         "few_sources_threshold": FEW_SOURCES,
         "few_sources_years": few,
         "single_source": {"rows": n_fact, "single_source": single, "share": _share(single, n_fact), "by_table": single_by_table},
+        "state_media_only": {"rows": n_fact, "state_media_only": only_state, "share": _share(only_state, n_fact)},
         "date_range": {"min": min(lo) if lo else None, "max": max(hi) if hi else None},
     }
 
@@ -438,7 +425,7 @@ def datasheet_markdown(pkg: DataPackage, fig: dict[str, Any]) -> str:
     grp = src["groups"]
     total_fact = fig["single_source"]["rows"]
     dr = fig["date_range"]
-    state_parts = ", ".join(f"{s['group']} {s['share']}%" for s in src["state_media"])
+    state_parts = ", ".join(f"{s['name']} {s['share']}%" for s in src["state_media"])
     lines = [
         f"# Datasheet: {pkg.title}",
         "",
@@ -507,23 +494,26 @@ def datasheet_markdown(pkg: DataPackage, fig: dict[str, Any]) -> str:
         "",
         "| group | sources | share |",
         "| --- | ---: | ---: |",
-        f"| state media (any state, direct or reprinted) | {grp['state_media']['sources']} | {grp['state_media']['share']}% |",
+        f"| state media (`state_affiliation` filled: the outlet is owned or controlled by a state) | {grp['state_media']['sources']} | {grp['state_media']['share']}% |",
         f"| news agencies (kind `news-agency`) | {grp['news_agencies']['sources']} | {grp['news_agencies']['share']}% |",
         f"| blogs, forums and aggregators (kinds `blog`, `aggregator`) | {grp['blogs_aggregators']['sources']} | {grp['blogs_aggregators']['share']}% |",
         f"| pages that copy or relay another outlet's story | {grp['reprints']['sources']} | {grp['reprints']['share']}% |",
         "",
-        "State media by owner (a page *is* the outlet, or reprints or cites it):",
+        "State media by owning state (`sources.state_affiliation`):",
         "",
-        "| group | sources | share | the outlet itself | reprints and citations |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| state | sources | share |",
+        "| --- | ---: | ---: |",
     ]
-    lines += [f"| {s['group']} | {s['sources']} | {s['share']}% | {s['direct']} | {s['reprints']} |" for s in src["state_media"]]
+    lines += [f"| {s['name']} (`{s['country']}`) | {s['sources']} | {s['share']}% |" for s in src["state_media"]]
     lines += [
         "",
-        "State media are recognised by the outlet names in the `publisher` field, which names the site and, "
-        "where the page shows it, the wire or outlet it copies. The names matched are: "
-        + "; ".join(f"{g}: {', '.join(names)}" for g, names in STATE_MEDIA.items())
-        + ". Public-service broadcasters with an independent governing body are not counted as state media.",
+        "A source counts as state media when its `state_affiliation` names the state that owns or controls "
+        "the outlet (a state news agency or broadcaster, a state-owned company, a government's own site), "
+        "the same for every page of one publisher; the basis is the outlet's stated ownership, not its "
+        "editorial line, so a privately owned outlet close to a government is not counted, and a page that "
+        "only relays a state agency's story counts under its own publisher. "
+        f"**{fig['state_media_only']['state_media_only']}** live fact rows ({fig['state_media_only']['share']}%) "
+        "rest only on state media: every source they cite is state-affiliated.",
         "",
         "Languages of the source pages:",
         "",
@@ -566,10 +556,10 @@ def datasheet_markdown(pkg: DataPackage, fig: dict[str, Any]) -> str:
         "",
         "## Known gaps and biases",
         "",
-        f"- **State media.** {grp['state_media']['share']}% of the cited pages are state media or copy them "
-        f"({state_parts}). "
-        "For many events the Russian side's account is the one that was published; each row's sources show "
-        "which pages it rests on.",
+        f"- **State media.** {grp['state_media']['share']}% of the cited pages come from outlets a state owns "
+        f"or controls ({state_parts}), and {fig['state_media_only']['share']}% of live fact rows rest on such "
+        "pages alone; many more pages relay their stories. For many events the Russian side's account is the "
+        "one that was published; each row's sources show which pages it rests on.",
         f"- **Reprints.** {grp['reprints']['share']}% of the pages copy or relay another outlet's story, and "
         f"{grp['blogs_aggregators']['share']}% are blogs, forums or aggregators. Several URLs may therefore be "
         "one original report; `confidence` counts a wire story and its reprints once, the number of "

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,10 @@ DESCRIPTOR = "datapackage.json"
 #: Order in which resources are loaded: referenced tables first.
 PARTIAL_DATE = "partial-date"
 ID_LIST = "id-list"
-PARTIAL_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+#: The EDTF shapes this package uses (EDTF level 0 without times): ``YYYY``, ``YYYY-MM``,
+#: ``YYYY-MM-DD`` and an interval ``A/B`` of two of them. A cheap pre-filter only: the EDTF
+#: library parses and checks every value (:func:`date_problem`).
+PARTIAL_DATE_RE = re.compile(r"^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?(?:/[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)?$")
 
 
 def find_package(start: str | os.PathLike[str] | None = None) -> Path:
@@ -303,29 +306,49 @@ def _is_local(path: str) -> bool:
     return "://" not in path and not Path(path).is_absolute() and ".." not in Path(path).parts
 
 
+@lru_cache(maxsize=1 << 16)
+def _edtf(value: str) -> tuple[str, str] | str:
+    """``(first day, last day)`` of an EDTF date or interval, or why it is not one.
+
+    Parsed with the EDTF library's level-0 grammar (dates and ``A/B`` intervals: the subset
+    the data model allows); the bounds it gives are then checked to be real calendar days
+    (the grammar alone accepts 2019-02-29) and in order."""
+    import datetime as dt
+
+    if not PARTIAL_DATE_RE.match(value):
+        return "it is not written YYYY, YYYY-MM, YYYY-MM-DD or an interval A/B of two of them"
+    from edtf.parser.grammar import ParseException, level0Expression
+
+    try:
+        parsed = level0Expression.parse_string(value, parse_all=True)[0]
+    except ParseException:
+        return "it is not a valid EDTF date (a month 01-12 and a day that exists)"
+    try:
+        lo = dt.date(*parsed.lower_strict()[:3])
+        hi = dt.date(*parsed.upper_strict()[:3])
+    except ValueError:
+        return "it is not a real calendar date (that day does not exist in that month)"
+    if hi < lo:
+        return "its interval ends before it starts (write the earlier date first: A/B)"
+    return lo.isoformat(), hi.isoformat()
+
+
+def date_problem(value: str) -> str | None:
+    """Why ``value`` is not an EDTF date or interval of this package's subset, or None."""
+    out = _edtf(value or "")
+    return out if isinstance(out, str) else None
+
+
 def date_bounds(value: str) -> tuple[str, str] | None:
-    """First and last calendar day a partial date covers, or None if it is not a real date.
+    """First and last calendar day an EDTF date or interval covers, or None if it is not one.
 
     >>> date_bounds("2019-02")
     ('2019-02-01', '2019-02-28')
+    >>> date_bounds("2009-08/2010-04")
+    ('2009-08-01', '2010-04-30')
     """
-    import calendar
-    import datetime as dt
-
-    m = PARTIAL_DATE_RE.match(value or "")
-    if not m:
-        return None
-    y, mo, d = m.groups()
-    try:
-        if d:
-            day = dt.date(int(y), int(mo), int(d))
-            return day.isoformat(), day.isoformat()
-        if mo:
-            last = calendar.monthrange(int(y), int(mo))[1]
-            return dt.date(int(y), int(mo), 1).isoformat(), dt.date(int(y), int(mo), last).isoformat()
-        return f"{int(y):04d}-01-01", f"{int(y):04d}-12-31"
-    except ValueError:
-        return None
+    out = _edtf(value or "")
+    return None if isinstance(out, str) else out
 
 
-__all__ = ["DataPackage", "Field", "ForeignKey", "Resource", "date_bounds", "find_package"]
+__all__ = ["DataPackage", "Field", "ForeignKey", "Resource", "date_bounds", "date_problem", "find_package"]

@@ -12,9 +12,10 @@ number            ``DOUBLE``
 boolean           ``BOOLEAN`` (the schema's ``trueValues`` / ``falseValues``)
 date              ``DATE``
 id list           ``VARCHAR[]`` (split on the field's delimiter, ``;``)
-partial date      ``VARCHAR`` as written, plus ``<field>_min`` / ``<field>_max`` ``DATE``
+partial date      ``VARCHAR`` as written (EDTF), plus ``<field>_min`` / ``<field>_max`` ``DATE``
                   bounds (``2019`` -> 2019-01-01 .. 2019-12-31; ``2019-02`` -> 2019-02-01 ..
-                  2019-02-28), the semantics of :func:`ruven.package.date_bounds`
+                  2019-02-28; ``2008/2009`` -> 2008-01-01 .. 2009-12-31), parsed by the EDTF
+                  library through :func:`ruven.package.date_bounds`
 anything else     ``VARCHAR`` (empty cells are ``NULL``)
 ================  ====================================================================
 
@@ -50,8 +51,6 @@ TYPES = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": 
 #: Statement types a sandboxed query may run (everything else could change state).
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 
-PARTIAL_DATE_SQL_RE = "[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?"
-
 
 # --------------------------------------------------------------------------- SQL helpers
 
@@ -80,18 +79,38 @@ def duckdb_type(f: Field) -> str:
     return TYPES.get(f.type, "VARCHAR")
 
 
-def partial_date_bounds_sql(col: str) -> tuple[str, str]:
-    """SQL expressions for the first and last day a partial-date column covers (NULL if not a real date)."""
-    ok = f"regexp_full_match({col}, {literal(PARTIAL_DATE_SQL_RE)})"
-    lo = (
-        f"CASE WHEN {ok} THEN CASE length({col}) WHEN 4 THEN try_cast({col} || '-01-01' AS DATE) "
-        f"WHEN 7 THEN try_cast({col} || '-01' AS DATE) ELSE try_cast({col} AS DATE) END END"
+#: Name of the temporary table of EDTF date bounds that a load joins the date columns to.
+BOUNDS_TABLE = "__ruven_edtf_bounds"
+
+
+def _bound_alias(i: int) -> str:
+    return f"__b{i}"
+
+
+def partial_date_bounds_sql(i: int) -> tuple[str, str]:
+    """SQL for the first and last day the ``i``-th partial-date column of a resource covers: the
+    columns of its join to the bounds table (see :func:`bounds_joins`), NULL where it is not a date."""
+    return f"{_bound_alias(i)}.__lo", f"{_bound_alias(i)}.__hi"
+
+
+def bounds_joins(res: Resource) -> str:
+    """LEFT JOINs of the raw rows to the EDTF bounds table, one per partial-date column."""
+    dates = [f for f in res.fields if f.is_partial_date]
+    return " ".join(
+        f"LEFT JOIN {BOUNDS_TABLE} {_bound_alias(i)} ON {_bound_alias(i)}.__v = r.{ident(f.name)}" for i, f in enumerate(dates)
     )
-    hi = (
-        f"CASE WHEN {ok} THEN CASE length({col}) WHEN 4 THEN try_cast({col} || '-12-31' AS DATE) "
-        f"WHEN 7 THEN last_day(try_cast({col} || '-01' AS DATE)) ELSE try_cast({col} AS DATE) END END"
-    )
-    return lo, hi
+
+
+def load_bounds(con: duckdb.DuckDBPyConnection, values: Sequence[str]) -> None:
+    """Fill the bounds table with the EDTF bounds of ``values``, parsed by the EDTF library
+    (:func:`ruven.package.date_bounds`); values that are not EDTF dates are left out (NULL bounds)."""
+    from ruven.package import date_bounds
+
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {BOUNDS_TABLE} (__v VARCHAR, __lo DATE, __hi DATE)")
+    have = {v for (v,) in con.execute(f"SELECT __v FROM {BOUNDS_TABLE}").fetchall()}
+    rows = [(v, *b) for v in values if v not in have and (b := date_bounds(v))]
+    if rows:
+        con.execute(f"INSERT INTO {BOUNDS_TABLE} VALUES " + ", ".join(f"({literal(v)}, DATE {literal(lo)}, DATE {literal(hi)})" for v, lo, hi in rows))
 
 
 def _cast_sql(f: Field) -> str:
@@ -125,18 +144,20 @@ def column_comment(f: Field) -> str:
 
 def bound_comments(f: Field) -> tuple[str, str]:
     return (
-        f"First day covered by `{f.name}` (derived: `YYYY` gives 1 January, `YYYY-MM` the 1st of the month).",
-        f"Last day covered by `{f.name}` (derived: `YYYY` gives 31 December, `YYYY-MM` the month's last day).",
+        f"Earliest day `{f.name}` covers (derived from the EDTF date: `YYYY` gives 1 January, `YYYY-MM` the 1st of the month, an interval `A/B` the first day of A).",
+        f"Latest day `{f.name}` covers (derived from the EDTF date: `YYYY` gives 31 December, `YYYY-MM` the month's last day, an interval `A/B` the last day of B).",
     )
 
 
 def typed_columns(res: Resource) -> list[tuple[str, str, str]]:
     """``(name, SQL expression over the text columns, comment)`` for every column of the typed table."""
     out = []
+    i = 0
     for f in res.fields:
         out.append((f.name, _cast_sql(f), column_comment(f)))
         if f.is_partial_date:
-            lo, hi = partial_date_bounds_sql(f"NULLIF({ident(f.name)}, '')")
+            lo, hi = partial_date_bounds_sql(i)
+            i += 1
             c_lo, c_hi = bound_comments(f)
             out.append((f"{f.name}_min", lo, c_lo))
             out.append((f"{f.name}_max", hi, c_hi))
@@ -162,6 +183,11 @@ ROW_LABELS: dict[str, dict[str, str]] = {
     "investments": {
         "joins": "LEFT JOIN actors a ON a.id = t.investor_id",
         "title": "concat_ws(', ', t.project, a.name)",
+        "summary": "t.summary",
+    },
+    "agreements": {
+        "joins": "",
+        "title": "t.title",
         "summary": "t.summary",
     },
     "statements": {
@@ -361,6 +387,7 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
     notes: list[tuple[str, str, str, dict[str, str]]] = []  # (TABLE|VIEW, name, comment, column comments)
     for res in pkg:
         notes += _load_resource(con, res, include_withdrawn=include_withdrawn)
+    con.execute(f"DROP TABLE IF EXISTS {BOUNDS_TABLE}")
     for v in views(pkg):
         try:
             con.execute(f"CREATE OR REPLACE VIEW {ident(v.name)} AS {v.sql}")
@@ -395,8 +422,18 @@ def _load_resource(
         "escape = '\"', encoding = 'utf-8')"
     )
     table = all_table(res)
+    dates = [f.name for f in res.fields if f.is_partial_date]
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {ident(table)} AS SELECT {select} FROM {src}")
+        if dates:  # bounds from the EDTF library: parse each distinct value once, join them on
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __ruven_raw AS SELECT * FROM {src}")
+            union = " UNION ".join(f"SELECT {ident(d)} AS v FROM __ruven_raw" for d in dates)
+            load_bounds(con, [v for (v,) in con.execute(f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL").fetchall()])
+            con.execute(
+                f"CREATE OR REPLACE TABLE {ident(table)} AS SELECT {select} FROM __ruven_raw r {bounds_joins(res)} ORDER BY r.rowid"
+            )
+            con.execute("DROP TABLE __ruven_raw")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {ident(table)} AS SELECT {select} FROM {src}")
     except duckdb.Error as exc:
         raise PackageReadError(
             f"{res.relpath} cannot be loaded into DuckDB: {exc}",

@@ -35,7 +35,7 @@ td.col-source_ids a, td.col-about_ids a { white-space: nowrap; }
 """
 SQL_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT", "string": "TEXT"}
 #: Fields that make a short human label for a fact row in the timeline (those a table has, in this order).
-LABEL_FIELDS = ("designation", "category", "project", "personnel_kind", "location", "speaker_role")
+LABEL_FIELDS = ("title", "designation", "category", "project", "personnel_kind", "location", "speaker_role")
 INSTALL_HINT = 'install the optional extra: pip install -e ".[serve]" (Datasette and sqlite-utils)'
 
 

@@ -21,7 +21,7 @@ TYPE_HINTS = {
 def field_format(field: Field) -> str:
     """How a value of this field is written, for hints."""
     if field.is_partial_date:
-        return "a partial ISO date YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-03 or 2019-03-23; not 3/23/2019)"
+        return "an EDTF date YYYY, YYYY-MM or YYYY-MM-DD, or an interval A/B of two such dates (e.g. 2019-03, 2019-03-23 or 2008/2009; not 3/23/2019)"
     if field.is_id_list:
         refs = ", ".join(field.list_references)
         return f"one or more ids of {refs} separated by ';' without spaces (e.g. SRC-0001;SRC-0002)"
@@ -72,7 +72,10 @@ def rule_message(code: str, field: Field, value: str, row: dict[str, Any], *, de
     """(message, hint) for a finding of the pandera layer (layer 2), keyed by its code."""
     name = field.name
     if code == "invalid-date":
-        return f"{value!r} is not a real calendar date", f"write {name} as {field_format(field)}; check the day exists in that month"
+        from ruven.package import date_problem
+
+        why = date_problem(value) or "it is not a real calendar date"
+        return f"{value!r} is not a valid date: {why}", f"write {name} as {field_format(field)}; check the day exists in that month"
     if code == "date-in-future":
         return f"{value} is in the future", f"check {name}: a recorded fact cannot be dated after today (use --today to validate as of another day)"
     if code == "range-order":
@@ -80,8 +83,14 @@ def rule_message(code: str, field: Field, value: str, row: dict[str, Any], *, de
         parts = ", ".join(f"{s}={row.get(f'{stem}_{s}', '')!r}" for s in ("low", "best", "high") if f"{stem}_{s}" in row)
         return f"{stem} is out of order ({parts}): low <= best <= high must hold", f"swap or correct the {stem}_low/_best/_high figures"
     if code == "date-order":
-        start = name.replace("end", "start")
-        return f"{name} {value} is before {start} {row.get(start, '')}", f"correct {start} or {name}: an end cannot come before its start"
+        start = field.extension.get("not-before") or name.replace("end", "start")
+        return f"{name} {value} is before {start} {row.get(start, '')}", f"correct {start} or {name}: {name} cannot come before {start}"
+    if code == "inconsistent-value":
+        within = field.extension.get("same-within", "")
+        return (
+            f"{name} {value!r} differs from the {name} of other rows with the same {within} {row.get(within, '')!r}",
+            f"give every row of one {within} the same {name} (see docs/codebook.md), or correct the {within}",
+        )
     if code == "delivered-exceeds-ordered":
         stem = name[: -len("_delivered")]
         cap = row.get(f"{stem}_ordered_high") or row.get(f"{stem}_ordered_best", "")

@@ -4,11 +4,14 @@ The pandera schema of every resource is *derived* at run time from ``schemas/<re
 (through :mod:`ruven.package`): one ``pandera.polars.Column`` per field present in the CSV, and
 checks chosen by what the schema says about a field, never by a second list of columns:
 
-- ``x-ruven.kind == partial-date``: a real calendar date (``invalid-date``), not in the future
+- ``x-ruven.kind == partial-date``: an EDTF date or interval that the EDTF library parses, of real
+  calendar days and in order (``invalid-date``), not in the future
   (``date-in-future``, against an injectable ``today``); ``type: date`` fields too;
 - fields ``<stem>_low/_best/_high``: ``low <= best <= high`` (``range-order``);
-- partial-date pairs ``…start…`` / ``…end…``: the end is not wholly before the start, by bounds
-  (``date-order``);
+- ``x-ruven.not-before`` (a partial date naming an earlier one: an end and its start, a
+  ratification and its signature): not wholly before it, by bounds (``date-order``);
+- ``x-ruven.same-within`` (e.g. a source's ``state_affiliation`` within one ``publisher``): one
+  value for all rows that share the other field (``inconsistent-value``);
 - ``<stem>_delivered`` with ``<stem>_ordered_high`` (or ``_best``): ``delivered-exceeds-ordered``;
 - id lists (``x-ruven.kind == id-list``): every id exists in a referenced table (``foreign-key``)
   and every row of a table that ``source_ids`` points to is cited at least once
@@ -39,7 +42,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ruven.package import DataPackage, Field, Resource, date_bounds
+from ruven.package import PARTIAL_DATE_RE, DataPackage, Field, Resource, date_bounds
 from ruven.report import Finding, truncate
 from ruven.validate import messages as M
 
@@ -51,7 +54,6 @@ if TYPE_CHECKING:  # pragma: no cover
 LAYER = "pandera"
 #: Which actor kinds may fill a role. Checked against the actors' ``kind`` enum at run time.
 ROLE_KINDS: dict[str, tuple[str, ...]] = {"speaker_id": ("person", "government-body")}
-PARTIAL_DATE_SHAPE = r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$"
 STRICT_URL = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}(?:[/?#][^\s]*)?$"
 FORMULA_START = r"^[=+\-@\t\r]"
 NUMERIC = r"(?i)^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?\s*$"
@@ -263,7 +265,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
 
                 def unreal(name: str = f.name, shape: re.Pattern[str] = shape) -> list[str]:
                     values, lo, _ = memo.dates(name)
-                    return [v for v, d in zip(values, lo, strict=True) if d is None and shape.search(v) and re.match(PARTIAL_DATE_SHAPE, v)]
+                    return [v for v, d in zip(values, lo, strict=True) if d is None and shape.search(v) and PARTIAL_DATE_RE.match(v)]
 
                 rules.append(Rule("invalid-date", f.name, bad=unreal))
 
@@ -294,13 +296,16 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
             rules.append(Rule("range-order", hi, lambda be=be, hi=hi: ~(_num(be) > _num(hi)).fill_null(False)))
         if lo and hi:
             rules.append(Rule("range-order", hi, lambda lo=lo, hi=hi, be=be: ~((_num(lo) > _num(hi)) & (_num(be).is_null() if be else pl.lit(True))).fill_null(False)))
-    # end not before start, comparing partial dates by their bounds
+    # a date not before another (x-ruven `not-before`), comparing partial dates by their bounds
     for name, f in by_name.items():
-        if not (f.is_partial_date and "start" in name):
-            continue
-        end = name.replace("start", "end")
-        if end in by_name and by_name[end].is_partial_date:
-            rules.append(Rule("date-order", end, lambda name=name, end=end: ~(memo.bound(end, 1) < memo.bound(name, 0)).fill_null(False)))
+        earlier = f.extension.get("not-before")
+        if f.is_partial_date and earlier in by_name and by_name[earlier].is_partial_date:
+            rules.append(Rule("date-order", name, lambda name=name, earlier=earlier: ~(memo.bound(name, 1) < memo.bound(earlier, 0)).fill_null(False)))
+    # one value for every row that shares another field's value (x-ruven `same-within`)
+    for name, f in by_name.items():
+        within = f.extension.get("same-within")
+        if within in by_name:
+            rules.append(Rule("inconsistent-value", name, frame_ok=_same_within_ok(name, within)))
     # delivered <= ordered (high, else best)
     for name in by_name:
         if name.endswith("_delivered"):
@@ -347,6 +352,21 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
     if {"speaker_id", "date", "quote"} <= set(by_name):
         rules.append(Rule("likely-duplicate", "quote", frame_ok=_same_statement_ok(live), severity="warning"))
     return rules
+
+
+def _same_within_ok(name: str, within: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """Rows whose ``name`` differs from the most common value (ties: the first) among the rows
+    that share their ``within`` value."""
+    import polars as pl
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        rows = lf.select(within, name).with_row_index("__i__")
+        counts = rows.group_by(within, name).agg(pl.len().alias("__n__"), pl.col("__i__").min().alias("__first__"))
+        mode = counts.sort(["__n__", "__first__"], descending=[True, False]).group_by(within, maintain_order=True).first().select(within, pl.col(name).alias("__mode__"))
+        joined = rows.join(mode, on=within, how="left", maintain_order="left")
+        return joined.select((pl.col(name) == pl.col("__mode__")).fill_null(True).alias(name))
+
+    return ok
 
 
 def _url_frame_ok(name: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
