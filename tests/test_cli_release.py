@@ -52,6 +52,23 @@ def _snapshot(repo: Path) -> dict[str, bytes]:
     return {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
 
 
+def test_a_clone_without_tags_finds_the_last_release_in_the_history(repo: Path, tmp_path: Path) -> None:
+    """A clone has no tags: the last release is the first commit whose datapackage.json has the
+    highest version with a dated changelog section for it; that version counts as released."""
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--no-tags", str(repo), str(clone))
+    assert git(clone, "tag").strip() == ""
+    code, out, _ = run_cli("release", "0.2.0", "--dry-run", "--package", str(clone), "--today", TODAY, "--out", str(tmp_path / "dist"), "--format", "json")
+    assert code == 0, out
+    plan = json.loads(out)
+    released = git(clone, "rev-parse", "HEAD~1").strip()  # the "changelog" commit dated 0.1.0
+    assert plan["previous"] == "0.1.0" and plan["tag"] == released and "commit" in plan["since"]
+    code, out, _ = run_cli("release", "0.1.1", "--dry-run", "--package", str(clone), "--today", TODAY, "--out", str(tmp_path / "dist"))
+    assert code == 1 and "implies MINOR" in out and "release 0.2.0 instead" in out
+    code, out, _ = run_cli("release", "0.1.0", "--dry-run", "--package", str(clone), "--today", TODAY, "--out", str(tmp_path / "dist"))
+    assert code == 1 and "0.1.0 was released already" in out
+
+
 def test_dry_run_says_what_it_would_do(repo: Path, tmp_path: Path) -> None:
     before = _snapshot(repo)
     code, out, _ = run_cli("release", "0.2.0", "--dry-run", "--package", str(repo), "--today", TODAY, "--out", str(tmp_path / "dist"))
@@ -119,7 +136,7 @@ def _deleted_row(repo: Path) -> None:
         pytest.param("0.1.1", None, "version", "is a PATCH bump, but `ruven diff` from v0.1.0 implies MINOR", id="version-too-small"),
         pytest.param("1.0.0", None, "version", "is a MAJOR bump, but `ruven diff` from v0.1.0 implies MINOR", id="version-too-big"),
         pytest.param("0.3.0", None, "version", "not a single SemVer step", id="version-skipped"),
-        pytest.param("0.1.0", None, "version,changelog", "v0.1.0 is already tagged", id="version-tagged"),
+        pytest.param("0.1.0", None, "version,changelog", "0.1.0 was released already", id="version-tagged"),
         pytest.param("1.0.0", _deleted_row, "version", "row(s) deleted since v0.1.0", id="deleted-row"),
         pytest.param("0.2.0", _no_entries, "changelog", "has no entries for 0.2.0", id="changelog-no-entries"),
         pytest.param("0.2.0", _both_sections, "changelog", "both under ## [Unreleased] and under ## [0.2.0]", id="changelog-both"),

@@ -4,10 +4,11 @@ Preconditions (every one is checked and reported, so a maintainer sees all that 
 
 1. the package validates through every layer;
 2. ``fmt --check`` finds nothing to change;
-3. the package is in a git repository, VERSION is not tagged yet, and the SemVer bump from
-   the last release tag ``v<semver>`` reachable from HEAD (none: an empty package, version
-   0.0.0) to VERSION is the bump ``ruven diff`` implies from that tag to the working tree;
-   no row was deleted;
+3. the package is in a git repository, VERSION was not released yet, and the SemVer bump from
+   the last release reachable from HEAD (its tag ``v<semver>``, or, in a clone without tags,
+   the commit that first set the highest version ``datapackage.json`` had; none: an empty
+   package, version 0.0.0) to VERSION is the bump ``ruven diff`` implies from it to the
+   working tree; no row was deleted;
 4. ``CHANGELOG.md`` has entries for VERSION: a ``## [VERSION]`` section, or entries under
    ``## [Unreleased]`` (which becomes ``## [VERSION] - DATE`` under a fresh, empty
    ``## [Unreleased]``).
@@ -48,7 +49,7 @@ class Check:
 class ReleasePlan:
     version: str
     previous: str
-    tag: str  # the tag compared with ("" = empty package)
+    tag: str  # the revision compared with: a tag, or the commit that set the last version ("" = empty package)
     implied: str
     requested: str
     today: str
@@ -58,6 +59,7 @@ class ReleasePlan:
     next_steps: list[str] = field(default_factory=list)
     done: bool = False
     build: dict[str, Any] | None = None
+    since: str = ""  # the last release in words: "tag v0.2.0", "0.2.0 (commit …)"
 
     @property
     def ok(self) -> bool:
@@ -142,6 +144,53 @@ def release_tags(top: Path) -> list[tuple[tuple[int, int, int], str]]:
     return sorted(tags)
 
 
+def version_history(top: Path, descriptor: Path) -> list[tuple[tuple[int, int, int], str, str]]:
+    """``(version, commit, version text)`` for every release in the history of HEAD, oldest
+    first: the first commit whose ``datapackage.json`` has version V while the ``CHANGELOG.md``
+    beside it has a dated ``## [V] - YYYY-MM-DD`` section (what ``ruven release`` writes). A
+    clone has no tags, but it has this history."""
+    import json
+
+    from ruven.diff import parse_version
+
+    rel = descriptor.resolve().relative_to(top.resolve()).as_posix()
+    changelog = (descriptor.resolve().parent / CHANGELOG).relative_to(top.resolve()).as_posix()
+    proc = subprocess.run(["git", "log", "--format=%H", "--reverse", "HEAD", "--", rel, changelog], cwd=top, capture_output=True, text=True, check=False)
+    seen: dict[str, str] = {}
+    for commit in proc.stdout.split():
+        shown = subprocess.run(["git", "show", f"{commit}:{rel}"], cwd=top, capture_output=True, check=False)
+        try:
+            version = str(json.loads(shown.stdout.decode("utf-8-sig")).get("version", ""))
+        except (ValueError, AttributeError):
+            continue
+        if parse_version(version) is None or version in seen:
+            continue
+        log = subprocess.run(["git", "show", f"{commit}:{changelog}"], cwd=top, capture_output=True, check=False).stdout.decode("utf-8", "replace")
+        if re.search(rf"^## \[{re.escape(version)}\] - \d{{4}}-\d{{2}}-\d{{2}}", log, re.M):
+            seen[version] = commit
+    return sorted((parse_version(v), c, v) for v, c in seen.items())  # type: ignore[misc]
+
+
+def last_release(top: Path, descriptor: Path) -> tuple[str, str, str]:
+    """``(version, revision to compare with, how it was found)`` of the last release reachable from
+    HEAD: the highest ``v<semver>`` tag, else the highest version ``datapackage.json`` had in a
+    commit (the commit that first set it); ``("0.0.0", "", …)`` when there is none."""
+    tags = release_tags(top)
+    history = version_history(top, descriptor)
+    best_tag = tags[-1] if tags else None
+    best_hist = history[-1] if history else None
+    if best_tag and (best_hist is None or best_tag[0] >= best_hist[0]):
+        return best_tag[1][1:], best_tag[1], best_tag[1]
+    if best_hist:
+        return best_hist[2], best_hist[1], f"{best_hist[2]} (commit {best_hist[1][:7]}: datapackage.json's version with its dated changelog section)"
+    return "0.0.0", "", "an empty package (no earlier version in git)"
+
+
+def released(top: Path, descriptor: Path, version: str) -> bool:
+    """True when ``version`` was released already: tagged, or in a commit's datapackage.json."""
+    return tag_exists(top, f"v{version}") or any(v == version for _, _, v in version_history(top, descriptor))
+
+
 def tag_exists(top: Path, tag: str) -> bool:
     return subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}"], cwd=top, capture_output=True, check=False).returncode == 0
 
@@ -186,16 +235,14 @@ def release(
     if top is None:
         plan.checks.append(Check("version", False, f"{pkg.root} is not in a git repository, so there is no last release to compare with", "release from a clone of the repository"))
     else:
-        tags = release_tags(top)
-        plan.tag = tags[-1][1] if tags else ""
-        plan.previous = plan.tag[1:] if plan.tag else "0.0.0"
+        plan.previous, plan.tag, since = last_release(top, pkg.descriptor_path)
+        plan.since = since
         d = diff(load_snapshot(plan.tag or EMPTY, pkg.descriptor_path), load_snapshot(str(pkg.root)))
         plan.implied = d.bump
         plan.requested = bump_between(plan.previous, version) or "invalid"
-        since = plan.tag or "an empty package (no release tag v<semver> yet)"
         expected = next_version(plan.previous, d.bump)
-        if tag_exists(top, f"v{version}"):
-            plan.checks.append(Check("version", False, f"v{version} is already tagged", f"release the next version ({expected})"))
+        if released(top, pkg.descriptor_path, version):
+            plan.checks.append(Check("version", False, f"{version} was released already (tagged, or committed as datapackage.json's version)", f"release the next version ({expected})"))
         elif not d.differs:
             plan.checks.append(Check("version", False, f"nothing changed since {since}", "there is nothing to release"))
         elif d.violations:
@@ -249,4 +296,4 @@ def release(
     return plan
 
 
-__all__ = ["Check", "ReleasePlan", "changelog_sections", "dated_changelog", "release", "release_tags"]
+__all__ = ["Check", "ReleasePlan", "changelog_sections", "dated_changelog", "last_release", "release", "release_tags", "version_history"]

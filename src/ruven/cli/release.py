@@ -41,7 +41,7 @@ def release(version: str, package: str | None, dry_run: bool, out: str, today: d
     if fmt == "json":
         echo_json(plan.to_dict())
         return 0 if plan.ok else 1
-    since = plan.tag or "an empty package (no release tag yet)"
+    since = plan.since or plan.tag or "an empty package (no earlier release)"
     click.echo(f"release {version}: previous {plan.previous or '-'}, compared with {since}")
     for c in plan.checks:
         click.echo(f"  {'ok' if c.ok else 'FAILED'}  {c.name}: {c.message}")
