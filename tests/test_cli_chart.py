@@ -18,10 +18,13 @@ def _load(pkg: Path) -> DataPackage:
 def test_a_new_row_changes_the_timeline_data(mini: Path) -> None:
     before = timeline_rows(_load(mini))
     assert {"year": 2019, "table": "deployments", "rows": 1} in before
-    append_row(mini / "data" / "deployments.csv", {"id": "DEP-0002", "start_date": "2019-06", "source_ids": "SRC-0001"})
+    append_row(mini / "data" / "deployments.csv", {"id": "DEP-0002", "start_date": "2019-06", "source_ids": "SRC-0001", "count_in_totals": "true"})
     after = timeline_rows(_load(mini))
     assert {"year": 2019, "table": "deployments", "rows": 2} in after
     assert after != before
+    # the same rotation recorded again, not counted in totals: not a second event
+    append_row(mini / "data" / "deployments.csv", {"id": "DEP-0003", "start_date": "2019-06", "source_ids": "SRC-0001", "count_in_totals": "false", "overlaps_ids": "DEP-0002"})
+    assert timeline_rows(_load(mini)) == after
 
 
 def test_withdrawn_rows_leave_the_chart_data(mini: Path) -> None:
@@ -31,9 +34,11 @@ def test_withdrawn_rows_leave_the_chart_data(mini: Path) -> None:
 
 def test_a_new_order_changes_the_arms_data(mini: Path) -> None:
     assert arms_rows(_load(mini)) == [{"year": 2011, "category": "aircraft", "orders": 1, "quantity": 10}]
-    append_row(mini / "data" / "arms_purchases.csv", {"id": "ARM-0002", "order_date": "2011-05", "category": "aircraft", "quantity_ordered_best": "4"})
-    append_row(mini / "data" / "arms_purchases.csv", {"id": "ARM-0003", "order_date": "2009", "category": "air-defence"})
-    append_row(mini / "data" / "arms_purchases.csv", {"id": "ARM-0004", "category": "ships"})
+    append_row(mini / "data" / "arms_purchases.csv", {"id": "ARM-0002", "order_date": "2011-05", "category": "aircraft", "quantity_ordered_best": "4", "count_in_totals": "true"})
+    append_row(mini / "data" / "arms_purchases.csv", {"id": "ARM-0003", "order_date": "2009", "category": "air-defence", "count_in_totals": "true"})
+    append_row(mini / "data" / "arms_purchases.csv", {"id": "ARM-0004", "category": "ships", "count_in_totals": "true"})
+    # an aggregate of ARM-0001 and ARM-0002: not counted again
+    append_row(mini / "data" / "arms_purchases.csv", {"id": "ARM-0005", "order_date": "2011", "category": "aircraft", "quantity_ordered_best": "14", "count_in_totals": "false", "overlaps_ids": "ARM-0001;ARM-0002"})
     assert arms_rows(_load(mini)) == [
         {"year": 2009, "category": "air-defence", "orders": 1, "quantity": 0},
         {"year": 2011, "category": "aircraft", "orders": 2, "quantity": 14},
@@ -47,14 +52,14 @@ def test_key_events_are_chosen_from_the_data(mini: Path) -> None:
     dep = next(e for e in events if e["id"] == "DEP-0001")
     assert dep["reason"] == "largest personnel (best)" or dep["reason"].startswith("largest")
     assert "100 personnel" in dep["label"]
-    # the largest deployment becomes an event; an aggregate (class documented as covering totals) never does
+    # the largest deployment becomes an event; a row not counted in totals (an aggregate) never does
     append_row(
         mini / "data" / "deployments.csv",
-        {"id": "DEP-0002", "start_date": "2020-01", "personnel_best": "5000", "assets": "Big fleet", "source_ids": "SRC-0001"},
+        {"id": "DEP-0002", "start_date": "2020-01", "personnel_best": "5000", "assets": "Big fleet", "source_ids": "SRC-0001", "count_in_totals": "true"},
     )
     append_row(
         mini / "data" / "arms_purchases.csv",
-        {"id": "ARM-0002", "order_date": "2012", "category": "other", "value_usd_best": "99000000000", "designation": "Aggregate", "source_ids": "SRC-0001;SRC-0002"},
+        {"id": "ARM-0002", "order_date": "2012", "category": "other", "value_usd_best": "99000000000", "designation": "Aggregate", "source_ids": "SRC-0001;SRC-0002", "count_in_totals": "false"},
     )
     events = key_events(_load(mini), per_table=1)
     ids = [e["id"] for e in events]

@@ -81,11 +81,12 @@ def _number(value: str | None) -> float | None:
 
 
 def timeline_rows(package: DataPackage | str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
-    """Live rows per year and fact table: ``{"year", "table", "rows"}``, sorted by year then table order."""
+    """Live rows per year and fact table, only those counted in totals (``count_in_totals``, where
+    a table has it): ``{"year", "table", "rows"}``, sorted by year then table order."""
     pkg = _load(package)
     out = []
     for res in pkg.fact_tables:
-        counts = Counter(y for y in (row_year(res, r) for r in live_rows(res)) if y is not None)
+        counts = Counter(y for y in (row_year(res, r) for r in live_rows(res) if res.in_totals(r)) if y is not None)
         out += [{"year": y, "table": res.name, "rows": n} for y, n in counts.items()]
     order = {r.name: i for i, r in enumerate(pkg.fact_tables)}
     return sorted(out, key=lambda r: (r["year"], order[r["table"]]))
@@ -136,20 +137,11 @@ def _event_label(res: Resource, row: dict[str, str], mag_field: str | None, acto
     return ", ".join(parts)
 
 
-def _is_aggregate(res: Resource, row: dict[str, str]) -> bool:
-    """True when an enumerated cell's documented meaning (``x-ruven`` values) covers aggregates or totals."""
-    for f in res.fields:
-        if f.enum:
-            meaning = f.value_meanings.get(row.get(f.name, ""), "").lower()
-            if "aggregate" in meaning:
-                return True
-    return False
-
-
 def key_events(package: DataPackage | str | os.PathLike[str] | None = None, per_table: int = EVENTS_PER_TABLE) -> list[dict[str, Any]]:
     """Events to annotate, chosen from the data. Per fact table: the live row with the largest
     ``*_best`` figure (money first), then the rows with the most sources; rows whose class is
-    documented as covering aggregates or totals are not events. ``{"table", "id", "date",
+    not counted in totals (``count_in_totals`` false: aggregates, plans, the other half of a deal)
+    are not events. ``{"table", "id", "date",
     "year", "label", "magnitude", "sources", "reason"}``, sorted by date."""
     pkg = _load(package)
     actors = _actor_names(pkg)
@@ -161,7 +153,7 @@ def key_events(package: DataPackage | str | os.PathLike[str] | None = None, per_
         cands = []
         for r in live_rows(res):
             year = row_year(res, r)
-            if year is None or _is_aggregate(res, r):
+            if year is None or not res.in_totals(r):
                 continue
             m = _number(r.get(mag)) if mag else None
             n_src = len(split_ids(sf, r.get(sf.name))) if sf else 0
@@ -196,7 +188,8 @@ def key_events(package: DataPackage | str | os.PathLike[str] | None = None, per_
 def arms_rows(package: DataPackage | str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
     """Arms orders per order year and category: ``{"year", "category", "orders", "quantity"}``.
 
-    ``orders`` counts live rows (one deal for one designation); ``quantity`` sums
+    ``orders`` counts live rows counted in totals (one deal for one designation; aggregates,
+    requests and the delivery half of a deal are left out); ``quantity`` sums
     ``quantity_ordered_best`` where given. Rows without an order date are counted under
     ``year`` ``None``.
     """
@@ -210,6 +203,8 @@ def arms_rows(package: DataPackage | str | os.PathLike[str] | None = None) -> li
     from ruven.package import date_bounds
 
     for r in live_rows(res):
+        if not res.in_totals(r):
+            continue
         b = date_bounds(r.get(date_field or "", "")) if date_field else None
         key = (int(b[0][:4]) if b else None, r.get("category", ""))
         counts[key] += 1
@@ -244,7 +239,7 @@ def draw_timeline(pkg: DataPackage, rows: list[dict[str, Any]], events: list[dic
         color = PALETTE[i % len(PALETTE)]
         mine = {r["year"]: r["rows"] for r in rows if r["table"] == res.name}
         total = sum(mine.values())
-        ax.set_ylabel(f"{res.title}\n({total} dated rows)", rotation=0, ha="right", va="center", fontsize=10)
+        ax.set_ylabel(f"{res.title}\n({total} dated rows{' in totals' if res.totals_flag else ''})", rotation=0, ha="right", va="center", fontsize=10)
         if not years:
             _empty(ax, "no dated rows yet")
             continue
@@ -271,7 +266,7 @@ def draw_timeline(pkg: DataPackage, rows: list[dict[str, Any]], events: list[dic
     legend_ax = fig.add_subplot(gs[len(tables), 0])
     legend_ax.axis("off")
     if events:
-        legend_ax.text(0, 1, "Key events, chosen from the data (per table: the largest figure and the most-cited row; aggregates excluded):", fontsize=9.5, fontweight="bold", va="top", transform=legend_ax.transAxes)
+        legend_ax.text(0, 1, "Key events, chosen from the data (per table: the largest figure and the most-cited row; rows not counted in totals excluded):", fontsize=9.5, fontweight="bold", va="top", transform=legend_ax.transAxes)
         step = 1.0 / (n_list + 1)
         for i, e in enumerate(events, start=1):
             table = pkg.resources[e["table"]].title
@@ -337,7 +332,7 @@ CHARTS: tuple[Chart, ...] = (
     Chart(
         "timeline",
         "Timeline of the four fact tables",
-        "Live dated rows per year in each fact table; the numbered key events are picked from the data: per table, the row with the largest figure and the most-cited row (aggregate totals excluded).",
+        "Live dated rows per year in each fact table; the numbered key events are picked from the data: per table, the row with the largest figure and the most-cited row. Only rows counted in totals (`count_in_totals`) are drawn, so an aggregate, a plan or the second half of a deal does not count twice.",
         lambda pkg: {"rows": timeline_rows(pkg), "events": key_events(pkg)},
         lambda pkg, d: draw_timeline(pkg, d["rows"], d["events"]),
     ),

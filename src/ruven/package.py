@@ -23,6 +23,7 @@ DESCRIPTOR = "datapackage.json"
 #: Order in which resources are loaded: referenced tables first.
 PARTIAL_DATE = "partial-date"
 ID_LIST = "id-list"
+TOTALS_FLAG = "totals-flag"
 #: The EDTF shapes this package uses (EDTF level 0 without times): ``YYYY``, ``YYYY-MM``,
 #: ``YYYY-MM-DD`` and an interval ``A/B`` of two of them. A cheap pre-filter only: the EDTF
 #: library parses and checks every value (:func:`date_problem`).
@@ -128,6 +129,15 @@ class Field:
         return self.kind == PARTIAL_DATE
 
     @property
+    def is_totals_flag(self) -> bool:
+        """The boolean that says whether a row's figures may be added up (``count_in_totals``)."""
+        return self.kind == TOTALS_FLAG
+
+    def is_true(self, value: str | None) -> bool:
+        """A boolean cell's truth, by the field's ``trueValues``."""
+        return (value or "") in (self.descriptor.get("trueValues") or ["true", "True", "TRUE", "1"])
+
+    @property
     def is_id_list(self) -> bool:
         return self.kind == ID_LIST
 
@@ -193,6 +203,16 @@ class Resource:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    @property
+    def totals_flag(self) -> Field | None:
+        """The field that marks rows whose figures may be added up (``x-ruven.kind: totals-flag``)."""
+        return next((f for f in self.fields if f.is_totals_flag), None)
+
+    def in_totals(self, row: dict[str, str]) -> bool:
+        """True when ``row``'s figures may be added to other rows (always, for a table without a flag)."""
+        flag = self.totals_flag
+        return flag is None or flag.is_true(row.get(flag.name))
 
     @property
     def primary_key(self) -> list[str]:
