@@ -234,7 +234,7 @@ def test_extra_steps_are_built_and_listed(mini: Path, tmp_path: Path) -> None:
         ctx.add(dest, "extra", "An extra artifact.")
 
     result = build(mini, tmp_path, steps=[*STEPS, charts])
-    assert (tmp_path / "charts" / "n.txt").read_text(encoding="utf-8") == "4"
+    assert (tmp_path / "charts" / "n.txt").read_text(encoding="utf-8") == "5"  # the five fact rows of the fixture
     assert "charts/n.txt" in (tmp_path / "SHA256SUMS").read_text(encoding="utf-8")
     assert result.artifact("extra").relpath == "charts/n.txt"
     assert not list(tmp_path.rglob("*.tmp"))

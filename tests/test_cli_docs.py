@@ -80,7 +80,7 @@ def test_a_new_row_makes_the_charts_drift_and_docs_redraws_them(tmp_path: Path) 
     pkg = copy_package(tmp_path)
     assert run_cli("docs", "--package", str(pkg))[0] == 0
     png = (pkg / "docs" / "charts" / "timeline.png").read_bytes()
-    append_row(pkg / "data" / "deployments.csv", {"id": "DEP-0002", "start_date": "2015", "source_ids": "SRC-0001"})
+    append_row(pkg / "data" / "deployments.csv", {"id": "DEP-0002", "start_date": "2015", "source_ids": "SRC-0001", "count_in_totals": "true"})
     code, out, _ = run_cli("docs", "--check", "--package", str(pkg))
     assert code == 1 and "out of date: docs/charts/charts.json" in out
     assert run_cli("docs", "--package", str(pkg))[0] == 0
@@ -94,11 +94,11 @@ def test_datasheet_figures_are_computed_from_the_data(tmp_path: Path) -> None:
 
     pkg = copy_package(tmp_path)
     before = datasheet_figures(DataPackage.load(pkg))
-    assert before["single_source"] == {**before["single_source"], "rows": 4, "single_source": 3}
+    assert before["single_source"] == {**before["single_source"], "rows": 5, "single_source": 4}
     assert before["date_range"]["min"] == "2011-01-01"
     append_row(pkg / "data" / "statements.csv", {"id": "STM-0002", "date": "2025-07", "source_ids": "SRC-0001", "confidence": "disputed"})
     after = datasheet_figures(DataPackage.load(pkg))
-    assert after["single_source"]["single_source"] == 4
+    assert after["single_source"]["single_source"] == 5
     assert after["date_range"]["max"] == "2025-07-31"
     assert [c for c in after["confidence"] if c["table"] == "statements"][0]["disputed"] == 1
     assert {lang["language"] for lang in after["languages"]} == {"en", "es"}

@@ -55,7 +55,7 @@ def test_csv(mini: Path) -> None:
     code, out, _ = run_cli("query", "-p", str(mini), "--format", "csv", "SELECT table_name, id, date_min FROM timeline")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [r["id"] for r in rows] == ["ARM-0001", "INV-0001", "DEP-0001", "STM-0001"]
+    assert [r["id"] for r in rows] == ["ARM-0001", "INV-0001", "AGR-0001", "DEP-0001", "STM-0001"]
     assert rows[0]["date_min"] == "2011-01-01"
 
 

@@ -117,6 +117,8 @@ def _event_label(res: Resource, row: dict[str, str], mag_field: str | None, acto
     parts = []
     if "designation" in names and row.get("designation"):
         parts.append(row["designation"])
+    if "title" in names and row.get("title"):
+        parts.append(_short(row["title"], 60))
     if "project" in names and row.get("project"):
         parts.append(_short(row["project"], 40))
     if mag_field and _number(row.get(mag_field)) is not None:
@@ -239,7 +241,8 @@ def draw_timeline(pkg: DataPackage, rows: list[dict[str, Any]], events: list[dic
         color = PALETTE[i % len(PALETTE)]
         mine = {r["year"]: r["rows"] for r in rows if r["table"] == res.name}
         total = sum(mine.values())
-        ax.set_ylabel(f"{res.title}\n({total} dated rows{' in totals' if res.totals_flag else ''})", rotation=0, ha="right", va="center", fontsize=10)
+        counted = f"{total} dated rows\nin totals" if res.totals_flag else f"{total} dated rows"
+        ax.set_ylabel(f"{res.title}\n({counted})", rotation=0, ha="right", va="center", fontsize=10)
         if not years:
             _empty(ax, "no dated rows yet")
             continue
@@ -270,7 +273,8 @@ def draw_timeline(pkg: DataPackage, rows: list[dict[str, Any]], events: list[dic
         step = 1.0 / (n_list + 1)
         for i, e in enumerate(events, start=1):
             table = pkg.resources[e["table"]].title
-            legend_ax.text(0, 1 - step * i, f"{i}.  {e['date']}  {table} {e['id']}: {e['label']}  [{e['reason']}; {e['sources']} sources]", fontsize=9, va="top", transform=legend_ax.transAxes)
+            line = _short(f"{i}.  {e['date']}  {table} {e['id']}: {e['label']}", 120) + f"  [{e['reason']}; {e['sources']} sources]"
+            legend_ax.text(0, 1 - step * i, line, fontsize=9, va="top", transform=legend_ax.transAxes)
     fig.subplots_adjust(left=0.13, right=0.99, top=0.93, bottom=0.03)
     return fig
 
@@ -293,15 +297,13 @@ def draw_arms(pkg: DataPackage, rows: list[dict[str, Any]]) -> Any:
     else:
         years = list(range(min(r["year"] for r in dated), max(r["year"] for r in dated) + 1))
         cmap = colormaps["tab10"]
-        meanings = res.field("category").value_meanings if res is not None and "category" in res.field_names else {}
         bottom = [0] * len(years)
         for i, c in enumerate(present):
             idx = categories.index(c) if c in categories else len(categories) + i
             color = cmap(idx if idx != 7 else 0) if idx < 10 else "#9a9a9a"
             color = "#393b79" if idx == 7 else color  # tab10's own grey is kept for `other`
-            label = f"{c} (incl. aggregate totals)" if "aggregate" in meanings.get(c, "").lower() else c
             vals = [sum(r["orders"] for r in dated if r["year"] == y and r["category"] == c) for y in years]
-            ax.bar(years, vals, bottom=bottom, width=0.8, label=label, color=color, edgecolor="white", linewidth=0.5)
+            ax.bar(years, vals, bottom=bottom, width=0.8, label=c, color=color, edgecolor="white", linewidth=0.5)
             bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
         ax.set_xticks(years)
         ax.tick_params(axis="x", labelsize=9, rotation=90 if len(years) > 30 else 0)
@@ -310,7 +312,7 @@ def draw_arms(pkg: DataPackage, rows: list[dict[str, Any]]) -> Any:
         ax.set_ylim(0, max(bottom) * 1.1 + 0.5)
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
-        ax.set_ylabel("orders (one row per deal and designation)")
+        ax.set_ylabel("orders (rows counted in totals)")
         ax.set_xlabel("year of order")
         ax.legend(title="category", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
     if undated:
@@ -331,7 +333,7 @@ class Chart:
 CHARTS: tuple[Chart, ...] = (
     Chart(
         "timeline",
-        "Timeline of the four fact tables",
+        "Timeline of the fact tables",
         "Live dated rows per year in each fact table; the numbered key events are picked from the data: per table, the row with the largest figure and the most-cited row. Only rows counted in totals (`count_in_totals`) are drawn, so an aggregate, a plan or the second half of a deal does not count twice.",
         lambda pkg: {"rows": timeline_rows(pkg), "events": key_events(pkg)},
         lambda pkg, d: draw_timeline(pkg, d["rows"], d["events"]),
@@ -339,7 +341,7 @@ CHARTS: tuple[Chart, ...] = (
     Chart(
         "arms_by_year",
         "Arms orders by year and category",
-        "Venezuelan orders of Russian arms per year of order, one row per deal and weapon designation, stacked by category.",
+        "Venezuelan orders of Russian arms per year of order (the first year an order date range covers), one row per deal and weapon designation, stacked by category; only rows counted in totals, so aggregates, requests, credit ceilings and the delivery half of a deal are left out.",
         lambda pkg: {"rows": arms_rows(pkg)},
         lambda pkg, d: draw_arms(pkg, d["rows"]),
     ),

@@ -439,7 +439,7 @@ def datasheet_markdown(pkg: DataPackage, fig: dict[str, Any]) -> str:
         "",
         "Russia's military presence in Venezuela, its arms sales and its loans and oil stakes are reported "
         "piecemeal, in many languages, often by outlets with a stake in the story. The package gathers what "
-        "can be sourced into four tables, one fact per row, each row citing the pages it rests on, so that "
+        "can be sourced into five fact tables (deployments, arms purchases, investments, statements and the agreements they rest on), one fact per row, each row citing the pages it rests on, so that "
         "reporters and researchers can count, date and check the ties instead of relying on one article's "
         "summary. It grew from one news story (Slate, 29 March 2019, source `SRC-0001`) and is built by "
         "the ruven contributors as an open project.",

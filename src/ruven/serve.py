@@ -190,7 +190,7 @@ VIEW_COLUMNS = {
     },
 }
 VIEW_DESCRIPTIONS = {
-    "timeline": "Every dated live row of the four fact tables in one shape, in date order.",
+    "timeline": "Every dated live row of the fact tables in one shape, in date order.",
     "citations": "One row per fact row and source it cites (live rows only), joined to the sources table.",
 }
 

@@ -12,7 +12,7 @@ from ruven.cli.output import echo_json, format_option, package_option
 @format_option("text", "json")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Folder for the images [default: docs/charts in the package].")
 def chart(package: str | None, fmt: str, out_dir: str | None) -> int:
-    """Draw the charts: a timeline of the four fact tables and arms orders by year and category.
+    """Draw the charts: a timeline of the fact tables and arms orders by year and category.
 
     Each chart is written as PNG and SVG. The key events on the timeline are chosen from the
     data (per table, the rows with the largest figure, then the most sources). The same data

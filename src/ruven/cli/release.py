@@ -21,9 +21,11 @@ def release(version: str, package: str | None, dry_run: bool, out: str, today: d
     """Release VERSION (MAJOR.MINOR.PATCH) of the data package.
 
     Refuses (exit 1, naming each failed precondition and its fix) unless the package
-    validates, `ruven fmt --check` passes, the bump from the last release tag v<semver> to
-    VERSION is the one `ruven diff` implies (no tag yet: compared with an empty package, so
-    the first release is 0.1.0), and CHANGELOG.md has entries for VERSION (under
+    validates, `ruven fmt --check` passes, the bump from the last release to VERSION is the
+    one `ruven diff` implies (the last release is the tag v<semver>, or in a clone without
+    tags the commit that first set datapackage.json's highest version with a dated changelog
+    section; none: compared with an empty package, so the first release is 0.1.0), and
+    CHANGELOG.md has entries for VERSION (under
     ## [VERSION] or ## [Unreleased]). Then sets `version` in datapackage.json, dates the
     changelog section under a fresh ## [Unreleased], and runs `ruven build`. Committing and
     tagging are left to you; the output says the commands.
