@@ -3,7 +3,7 @@
     python bench/make_synthetic.py --rows 1000000 --out /tmp/ruven-1m
 
 The package has the real descriptor, schemas and expectation suites (copied from the repository)
-and four fact tables of N rows each, plus ``sources`` (N/100 rows, at least 200) and ``actors``
+and five fact tables of N rows each, plus ``sources`` (N/100 rows, at least 200) and ``actors``
 (1,000 rows). One change to the copied schemas: id patterns ``[0-9]{4}`` become ``[0-9]{4,}``,
 because four digits allow only 9,999 distinct ids and a million-row table needs more.
 
@@ -72,12 +72,15 @@ def build(rows: int, out: Path) -> list[dict]:
         pl.lit("2020-01-15").alias("published"),
         _cycle(["en", "es", "ru"], si).alias("language"),
         _cycle(["newspaper", "news-agency", "broadcaster"], si).alias("kind"),
+        pl.lit("").alias("state_affiliation"),
         pl.lit("2026-11-01").alias("accessed"),
         pl.lit("").alias("archived_url"),
         pl.lit("").alias("notes"),
     )
     common = [
         _cycle(["confirmed", "reported", "disputed"], i).alias("confidence"),
+        pl.lit("true").alias("count_in_totals"),
+        pl.lit("").alias("overlaps_ids"),
         pl.format("Synthetic row {}.", pl.col("i")).alias("summary"),
         pl.concat_str([cite, cite2], separator=";").alias("source_ids"),
         pl.lit("").alias("notes"),
@@ -158,6 +161,25 @@ def build(rows: int, out: Path) -> list[dict]:
         pl.lit("").alias("notes"),
         pl.lit("").alias("withdrawn"),
     )
+    no_totals = [c for c in common if c.meta.output_name() not in ("count_in_totals", "overlaps_ids")]
+    tables["agreements"] = base.select(
+        _ids("AGR", rows).alias("id"),
+        pl.format("Synthetic agreement {}", pl.col("i")).alias("title"),
+        pl.lit("").alias("title_native"),
+        _cycle(["treaty", "intergovernmental-agreement", "protocol", "memorandum", "package"], i).alias("kind"),
+        _cycle(["military-technical", "defence", "energy", "finance", "nuclear", "space", "general"], i).alias("domain"),
+        pl.lit("ACT-0000001;ACT-0000004").alias("party_ids"),
+        _date(i).alias("signed_date"),
+        pl.lit("Moscow").alias("signed_place"),
+        pl.lit("").alias("ratified_date"),
+        pl.lit("").alias("in_force_date"),
+        pl.lit("").alias("end_date"),
+        pl.lit("").alias("document_count"),
+        pl.lit("").alias("amends_id"),
+        _cycle(["signed", "ratified", "in-force", "unknown"], i).alias("status"),
+        pl.format("INV-{}", (pl.col("i") + 1).cast(pl.String).str.zfill(7)).alias("related_ids"),
+        *no_totals,
+    )
     planted: list[dict] = []
 
     def plant(res: str, idx: int, field: str, value: str, code: str, layer: str, at: str | None = None) -> None:
@@ -214,7 +236,7 @@ def build(rows: int, out: Path) -> list[dict]:
     planted.append({"resource": "statements", "line": dup + 2, "field": "id", "code": "duplicate-id", "layer": "expectations", "value": ""})
     # uncited source: the last source is cited by nobody once citations are shifted
     last = n_src - 1
-    for res in ("deployments", "investments", "arms_purchases", "statements"):
+    for res in ("deployments", "investments", "arms_purchases", "statements", "agreements"):
         tables[res] = tables[res].with_columns(pl.col("source_ids").str.replace_all(f"SRC-{last + 1:07d}", "SRC-0000001", literal=True))
     planted.append({"resource": "sources", "line": last + 2, "field": "id", "code": "uncited-source", "layer": "pandera", "value": f"SRC-{last + 1:07d}"})
 
