@@ -8,6 +8,11 @@ from typing import Any
 
 SEVERITIES = ("error", "warning")
 LAYERS = ("frictionless", "pandera", "expectations")
+#: One problem, one finding: where a finding of the key on the left is reported for a cell, the
+#: findings on the right for the same cell describe the same problem and are dropped. A repeated
+#: id breaks both the primary key and the ``unique`` constraint of the id field (frictionless
+#: reports both); the id's duplication is one problem, reported as ``primary-key``.
+PRECEDENCE: dict[str, tuple[str, ...]] = {"primary-key": ("unique-error",)}
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,12 @@ class ValidationReport:
 
     def finalize(self) -> ValidationReport:
         seen: set[tuple[Any, ...]] = set()
+        cells = {(f.path, f.line, f.field, f.code) for f in self.findings if f.code in PRECEDENCE}
+        dropped = {(p, line, fld, lesser) for (p, line, fld, code) in cells for lesser in PRECEDENCE[code]}
         out = []
         for f in self.findings:  # layers run in order, so the first layer's record is kept
             k = f.dedupe_key()
-            if k in seen:
+            if k in seen or (f.path, f.line, f.field, f.code) in dropped:
                 continue
             seen.add(k)
             out.append(f)
