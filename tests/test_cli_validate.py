@@ -80,7 +80,11 @@ def _one_problem(mini: Path, plant: object) -> tuple[list[tuple], int]:
     ("plant", "want"),
     [
         pytest.param(lambda d: append_row(d / "actors.csv", {"id": "ACT-0001", "name": "Dup", "kind": "state", "country": "VE"}), ("primary-key", "frictionless", "id"), id="duplicate-id"),
+        pytest.param(lambda d: append_row(d / "actors.csv", {"id": "", "name": "No id", "kind": "state", "country": "VE"}), ("primary-key", "frictionless", "id"), id="missing-id"),
         pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "status", "gone"), ("constraint-error", "frictionless", "status"), id="bad-enum"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "source_ids", "SRC-1"), ("constraint-error", "frictionless", "source_ids"), id="malformed-id-in-list"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "personnel_best", "-5"), ("constraint-error", "frictionless", "personnel_best"), id="below-minimum-in-range"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "personnel_best", "about 100"), ("type-error", "frictionless", "personnel_best"), id="not-a-number-in-range"),
         pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "personnel_low", "120"), ("range-order", "pandera", "personnel_best"), id="range-low-best"),
         pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "personnel_high", "50"), ("range-order", "pandera", "personnel_high"), id="range-best-high"),
         pytest.param(lambda d: [set_cell(d / "deployments.csv", "DEP-0001", "personnel_low", "300"), set_cell(d / "deployments.csv", "DEP-0001", "personnel_high", "5")][0], ("range-order", "pandera", "personnel_best"), id="range-all-three"),

@@ -233,9 +233,11 @@ class Field:
         if self.actor_kinds:
             out.append("actor kinds: " + ", ".join(f"`{k}`" for k in self.actor_kinds))
         if self.not_after_sources:
-            out.append("not after every cited source's publication")
+            out.append("not after the publication of the latest source the row cites")
         if self.cites_sources:
             out.append("cites the row's sources")
+        if self.is_publication_date:
+            out.append("publication date (rows citing the source are not dated after it)")
         if self.duplicate_key:
             out.append("likely duplicate with the same " + ", ".join(f"`{k}`" for k in self.duplicate_key))
         return out

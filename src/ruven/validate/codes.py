@@ -143,8 +143,8 @@ _ALL: tuple[Code, ...] = (
        "A table has fewer rows than it had at the last release: rows are withdrawn, never deleted.", "`statements.csv` with only its header", "Restore the deleted rows (mark withdrawn ones in `withdrawn`)."),
     _c("row-count-implausible", EXPECTATIONS, "warning", "Implausible row count", "the table has {value} rows; expected at most {max}", "check for a duplicated import",
        "A table holds far more rows than this package could plausibly record.", "a table that doubled by a repeated paste", "Check for duplicated rows; raise the bound in the suite if the growth is real."),
-    _c("implausible-value", EXPECTATIONS, "warning", "Implausible magnitude", "{field} {value} is outside the plausible range {min}..{max}", "check the unit and the number of zeros",
-       "A figure is outside the range a row of this table can plausibly hold.", "`amount_usd_best=90000000000` (90 billion)", "Check the unit (millions?) and the zeros; raise the bound if the figure is real."),
+    _c("implausible-value", EXPECTATIONS, "warning", "Implausible magnitude", "{field} {value} is above the plausible maximum {max}", "check the unit and the number of zeros",
+       "A figure is larger than a row of this table can plausibly hold (the schema's own minimum and maximum are layer 1's).", "`amount_usd_best=90000000000` (90 billion)", "Check the unit (millions?) and the zeros; raise the bound if the figure is real."),
     _c("implausible-quote-length", EXPECTATIONS, "warning", "Implausible quote length", "{field} has an implausible length", "quote a full sentence, not a word or a whole article",
        "A quote is too short or too long to be a statement.", "`quote=No`", "Quote the sentence that says it."),
 )

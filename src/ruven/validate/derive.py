@@ -1,6 +1,7 @@
 """Layer 2, derivation: every rule that applies to a resource, read off its Table Schema and the
 conventions its fields declare in ``x-ruven`` (see :mod:`ruven.validate.rules` for the list).
-No rule keys on a column's name."""
+No rule keys on a column's name, except ``withdrawn`` (which rows are live, for the duplicate
+warnings) and the referenced actors' ``kind`` (for ``x-ruven.actor-kinds``)."""
 
 from __future__ import annotations
 

@@ -228,7 +228,12 @@ def _message(kind: str, kw: dict[str, Any], value: Any) -> str:
         op = ">=" if kw.get("or_equal") else ">"
         return f"{kw['column_A']} {op} {kw['column_B']} does not hold ({value})"
     if kind == "expect_column_values_to_be_between":
-        return f"{col} {value} is outside the plausible range {kw.get('min_value')}..{kw.get('max_value')}"
+        lo, hi = kw.get("min_value"), kw.get("max_value")
+        if lo is None:
+            return f"{col} {value} is above the plausible maximum {_fmt(hi)}"
+        if hi is None:
+            return f"{col} {value} is below the plausible minimum {_fmt(lo)}"
+        return f"{col} {value} is outside the plausible range {_fmt(lo)}..{_fmt(hi)}"
     if kind == "expect_column_value_lengths_to_be_between":
         return f"{col} has an implausible length ({len(str(value))} characters)"
     return f"{kind} failed ({value})"

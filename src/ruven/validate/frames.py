@@ -212,10 +212,13 @@ def id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame]
         if unknown.len() == 0:
             return lf.select(pl.lit(True).alias(f.name))
         width = list_width(lf.select(col).collect(), f.name, f.delimiter)
+        # a cell that breaks the field's pattern is layer 1's finding (constraint-error): one problem, one finding
+        pattern = f.constraints.get("pattern")
+        malformed = ~col.str.contains(f"^(?:{pattern})$") if pattern else pl.lit(False)
         if width > 16:
-            return lf.select(~col.str.split(f.delimiter).list.eval(pl.element().is_in(unknown.implode())).list.any().alias(f.name))
+            return lf.select((malformed | ~col.str.split(f.delimiter).list.eval(pl.element().is_in(unknown.implode())).list.any()).alias(f.name))
         parts = split_ids(col, f.delimiter, width)
-        return lf.select(~pl.any_horizontal([p.is_in(unknown.implode()).fill_null(False) for p in parts]).alias(f.name))
+        return lf.select((malformed | ~pl.any_horizontal([p.is_in(unknown.implode()).fill_null(False) for p in parts])).alias(f.name))
 
     return ok
 

@@ -114,8 +114,8 @@ def check_table(table: Table, ctx: Context) -> list[Finding]:
         return []
     schema, by_id = build_schema(res, table, ctx)
     out: list[Finding] = []
-    numeric = [f.name for f in res.fields if f.type in ("integer", "number") and f.name in table.fields]
-    frame = table.df.with_columns([pl.col(n).cast(pl.Float64, strict=False).alias(NUM + n) for n in numeric])
+    numeric = [f for f in res.fields if f.type in ("integer", "number") and f.name in table.fields]
+    frame = table.df.with_columns([_accepted_number(f).alias(NUM + f.name) for f in numeric])
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -127,6 +127,21 @@ def check_table(table: Table, ctx: Context) -> list[Finding]:
             row = table.df.row(int(index), named=True)
             out.append(_finding(res, rule, int(lines[int(index)]), row, ctx))
     return out
+
+
+def _accepted_number(f: Any) -> pl.Expr:
+    """A numeric cell as a float, null where layer 1 rejects it (not a number, or outside the
+    field's minimum/maximum): the rules judge only cells layer 1 accepts, so that one problem
+    gives one finding."""
+    import polars as pl
+
+    num = pl.col(f.name).cast(pl.Float64, strict=False)
+    c = f.constraints
+    if "minimum" in c:
+        num = pl.when(num < float(c["minimum"])).then(None).otherwise(num)
+    if "maximum" in c:
+        num = pl.when(num > float(c["maximum"])).then(None).otherwise(num)
+    return num
 
 
 def _remember_citations(table: Table, ctx: Context) -> None:
