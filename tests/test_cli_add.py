@@ -85,21 +85,22 @@ def test_add_from_json_file(mini: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "code"),
+    ("field", "value", "code", "layer"),
     [
-        pytest.param("personnel_best", "about 100", "type-error", id="type-error"),
-        pytest.param("start_date", "3/23/2019", "constraint-error", id="constraint-error-pattern"),
-        pytest.param("start_date", "2019-02-30", "invalid-date", id="invalid-date"),
-        pytest.param("start_date", "2019/2018", "invalid-date", id="invalid-date-interval-order"),
-        pytest.param("status", "arived", "constraint-error", id="constraint-error-enum"),
-        pytest.param("summary", "", "constraint-error", id="constraint-error-required"),
-        pytest.param("actor_id", "ACT-0999", "foreign-key", id="foreign-key"),
-        pytest.param("source_ids", "SRC-0001;SRC-0999", "foreign-key", id="foreign-key-id-list"),
-        pytest.param("id", "DEP-0001", "unique-error", id="unique-error"),
-        pytest.param("end_date", "2019-01", "date-order", id="date-order"),
+        pytest.param("personnel_best", "about 100", "type-error", "frictionless", id="type-error"),
+        pytest.param("start_date", "3/23/2019", "constraint-error", "frictionless", id="constraint-error-pattern"),
+        pytest.param("start_date", "2019-02-30", "invalid-date", "pandera", id="invalid-date"),
+        pytest.param("start_date", "2019/2018", "invalid-date", "pandera", id="invalid-date-interval-order"),
+        pytest.param("status", "arived", "constraint-error", "frictionless", id="constraint-error-enum"),
+        pytest.param("summary", "", "constraint-error", "frictionless", id="constraint-error-required"),
+        pytest.param("actor_id", "ACT-0999", "foreign-key", "frictionless", id="foreign-key"),
+        pytest.param("source_ids", "SRC-0001;SRC-0999", "foreign-key", "pandera", id="foreign-key-id-list"),
+        pytest.param("id", "DEP-0001", "primary-key", "frictionless", id="primary-key"),
+        pytest.param("end_date", "2019-01", "date-order", "pandera", id="date-order"),
     ],
 )
-def test_bad_value_refused_with_field_error(mini: Path, field: str, value: str, code: str) -> None:
+def test_bad_value_refused_with_field_error(mini: Path, field: str, value: str, code: str, layer: str) -> None:
+    """``ruven add`` refuses with the code and layer ``ruven validate`` reports for the same problem."""
     path = mini / "data" / "deployments.csv"
     before = path.read_bytes()
     rc, out, _ = run_cli("add", "deployments", "--package", str(mini), *_sets({**GOOD_DEP, field: value}), "--format", "json", "--layer", "frictionless", "--layer", "pandera")
@@ -108,6 +109,7 @@ def test_bad_value_refused_with_field_error(mini: Path, field: str, value: str, 
     assert doc["ok"] is False and doc["written"] is False
     hits = [f for f in doc["findings"] if f["field"] == field and f["code"] == code]
     assert hits, doc["findings"]
+    assert [f["layer"] for f in hits] == [layer] and [f["severity"] for f in hits] == ["error"]
     assert hits[0]["hint"] and hits[0]["path"] == "data/deployments.csv"
     assert path.read_bytes() == before
 

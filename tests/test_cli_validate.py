@@ -63,8 +63,38 @@ def test_primary_key_duplicate(mini: Path) -> None:
     line = append_row(path, {"id": "ACT-0001", "name": "Dup", "kind": "state", "country": "VE"})
     rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--layer", "frictionless")
     assert rc == 1
-    codes = {(f["code"], f["line"]) for f in json.loads(out)["findings"]}
-    assert ("primary-key", line) in codes or ("unique-error", line) in codes
+    codes = [(f["code"], f["line"], f["field"]) for f in json.loads(out)["findings"]]
+    assert codes == [("primary-key", line, "id")]  # not also unique-error (report.PRECEDENCE)
+
+
+def _one_problem(mini: Path, plant: object) -> tuple[list[tuple], int]:
+    line = plant(mini / "data")  # type: ignore[operator]
+    rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--today", "2026-11-25", "--no-cache")
+    assert rc == 1
+    doc = json.loads(out)
+    assert doc["layers"] == ["frictionless", "pandera", "expectations"]
+    return [(f["code"], f["layer"], f["line"], f["field"]) for f in doc["findings"] if f["severity"] == "error"], line
+
+
+@pytest.mark.parametrize(
+    ("plant", "want"),
+    [
+        pytest.param(lambda d: append_row(d / "actors.csv", {"id": "ACT-0001", "name": "Dup", "kind": "state", "country": "VE"}), ("primary-key", "frictionless", "id"), id="duplicate-id"),
+        pytest.param(lambda d: append_row(d / "actors.csv", {"id": "", "name": "No id", "kind": "state", "country": "VE"}), ("primary-key", "frictionless", "id"), id="missing-id"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "status", "gone"), ("constraint-error", "frictionless", "status"), id="bad-enum"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "source_ids", "SRC-1"), ("constraint-error", "frictionless", "source_ids"), id="malformed-id-in-list"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "personnel_best", "-5"), ("constraint-error", "frictionless", "personnel_best"), id="below-minimum-in-range"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "personnel_best", "about 100"), ("type-error", "frictionless", "personnel_best"), id="not-a-number-in-range"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "personnel_low", "120"), ("range-order", "pandera", "personnel_best"), id="range-low-best"),
+        pytest.param(lambda d: set_cell(d / "deployments.csv", "DEP-0001", "personnel_high", "50"), ("range-order", "pandera", "personnel_high"), id="range-best-high"),
+        pytest.param(lambda d: [set_cell(d / "deployments.csv", "DEP-0001", "personnel_low", "300"), set_cell(d / "deployments.csv", "DEP-0001", "personnel_high", "5")][0], ("range-order", "pandera", "personnel_best"), id="range-all-three"),
+        pytest.param(lambda d: set_cell(d / "arms_purchases.csv", "ARM-0001", "quantity_delivered", "11"), ("delivered-exceeds-ordered", "pandera", "quantity_delivered"), id="delivered-exceeds-ordered"),
+    ],
+)
+def test_one_problem_one_finding(mini: Path, plant: object, want: tuple[str, str, str]) -> None:
+    """With all three layers on, one problem gives exactly one error finding."""
+    found, line = _one_problem(mini, plant)
+    assert found == [(want[0], want[1], line, want[2])]
 
 
 def test_missing_file(mini: Path) -> None:
@@ -219,8 +249,7 @@ def test_all_layers_one_sorted_report(mini: Path) -> None:
     rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--today", "2026-11-25")
     assert rc == 1
     doc = json.loads(out)
-    layers = {f["layer"] for f in doc["findings"] if f["line"] == line}
-    assert layers == {"pandera", "expectations"}  # the same rule seen by two layers, both kept (different fields)
+    assert [(f["layer"], f["code"]) for f in doc["findings"] if f["line"] == line] == [("pandera", "range-order")]  # one problem, one finding
     keys = [(f["path"], f["line"] or -1, f["field"], f["code"]) for f in doc["findings"]]
     assert keys == sorted(keys)
     assert set(doc["summary"]["seconds"]) == {"frictionless", "pandera", "expectations"}

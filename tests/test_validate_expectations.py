@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, append_row, copy_package, run_cli, set_cell
+from conftest import REPO, copy_package, read_csv, run_cli, set_cell
 from ruven.package import DataPackage
 
 SUITES = sorted((REPO / "validation").glob("*.json"))
@@ -32,28 +32,50 @@ def test_suite_shape_matches_the_schema(path: Path) -> None:
         for key in ("column", "column_A", "column_B"):
             if key in e["kwargs"]:
                 assert e["kwargs"][key] in res.field_names
-        if e["type"] == "expect_column_values_to_be_in_set":
-            assert e["kwargs"]["value_set"] == res.field(e["kwargs"]["column"]).enum
+        assert e["type"] not in REPEATS, f"{e['type']} repeats a check of layers 1 and 2"
     assert path.read_text(encoding="utf-8").endswith("}\n")
 
 
-def _plant(pkg: Path) -> dict[str, tuple[str, int | None, str]]:
-    """One problem per expectation kind; returns code -> (resource, line, field)."""
+#: Expectation types that would repeat what layers 1 and 2 already check (ids, enums, required
+#: fields, uniqueness, ranges): the suites judge only what table-level plausibility can say.
+REPEATS = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_column_values_to_be_in_set",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_values_to_match_regex",
+    "expect_compound_columns_to_be_unique",
+}
+#: Every finding code the suites report; each has a planted fixture below (test_expectation_trips).
+TRIPPED = ["implausible-value", "implausible-quote-length", "row-count-below-minimum", "row-count-implausible"]
+
+
+def test_every_expectation_has_a_bad_fixture() -> None:
+    """The declared-check-has-a-bad-data-test rule: each (suite, code) is planted in ``_plant``."""
+    codes = {(p.stem, e["meta"]["code"]) for p in SUITES for e in json.loads(p.read_text())["expectations"]}
+    assert {c for _, c in codes} == set(TRIPPED)
+    from ruven.validate.codes import CODES
+
+    assert all(CODES[c].layer == "expectations" for c in TRIPPED)
+
+
+def _plant(pkg: Path) -> dict[str, list[tuple[str, int | None, str]]]:
+    """One problem per expectation of the real suites; returns code -> [(resource, line, field)]."""
     d = pkg / "data"
-    planted = {}
-    planted["duplicate-id"] = ("actors", append_row(d / "actors.csv", {"id": "ACT-0001", "name": "X", "kind": "state", "country": "RU"}), "id")
-    planted["missing-id"] = ("actors", append_row(d / "actors.csv", {"id": "", "name": "Y", "kind": "state"}), "id")
-    planted["value-not-in-set"] = ("deployments", set_cell(d / "deployments.csv", "DEP-0001", "status", "gone"), "status")
-    planted["range-order"] = ("deployments", set_cell(d / "deployments.csv", "DEP-0001", "personnel_low", "120"), "personnel_best")
-    planted["delivered-exceeds-ordered"] = ("arms_purchases", set_cell(d / "arms_purchases.csv", "ARM-0001", "quantity_ordered_high", "5"), "quantity_ordered_high")
-    planted["implausible-value"] = ("investments", set_cell(d / "investments.csv", "INV-0001", "amount_usd_best", "90000000000"), "amount_usd_best")
-    planted["implausible-quote-length"] = ("statements", set_cell(d / "statements.csv", "STM-0001", "quote", "No"), "quote")
-    planted["duplicate-url"] = ("sources", set_cell(d / "sources.csv", "SRC-0002", "url", "https://example.org/a"), "url")
+    planted: dict[str, list[tuple[str, int | None, str]]] = {}
+    for suite in SUITES:
+        for e in json.loads(suite.read_text())["expectations"]:
+            kw, code = e["kwargs"], e["meta"]["code"]
+            if e["type"] == "expect_column_values_to_be_between":  # an implausible magnitude in the first row
+                first = read_csv(d / f"{suite.stem}.csv")[0]["id"]
+                bad = str(int(kw["max_value"]) * 10 + 1) if kw.get("max_value") is not None else str(int(kw["min_value"]) - 1)
+                planted.setdefault(code, []).append((suite.stem, set_cell(d / f"{suite.stem}.csv", first, kw["column"], bad), kw["column"]))
+    planted["implausible-quote-length"] = [("statements", set_cell(d / "statements.csv", "STM-0001", "quote", "No"), "quote")]
     # table-level: the fixture's one-row tables meet the real suites, so tighten two bounds
     _bound(pkg / "validation" / "deployments.json", "row-count-below-minimum", "min_value", 2)
-    planted["row-count-below-minimum"] = ("deployments", None, "")
+    planted["row-count-below-minimum"] = [("deployments", None, "")]
     _bound(pkg / "validation" / "sources.json", "row-count-implausible", "max_value", 1)
-    planted["row-count-implausible"] = ("sources", None, "")
+    planted["row-count-implausible"] = [("sources", None, "")]
     return planted
 
 
@@ -86,15 +108,13 @@ def ge_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict, 
     return pkg, planted, json.loads(out), str(docs)
 
 
-@pytest.mark.parametrize(
-    "code",
-    ["duplicate-id", "missing-id", "value-not-in-set", "range-order", "delivered-exceeds-ordered", "implausible-value", "implausible-quote-length", "duplicate-url", "row-count-below-minimum", "row-count-implausible"],
-)
+@pytest.mark.parametrize("code", TRIPPED)
 def test_expectation_trips(ge_run: tuple, code: str) -> None:
     _, planted, doc, _ = ge_run
-    resource, line, field = planted[code]
-    hits = [f for f in doc["findings"] if f["code"] == code and f["resource"] == resource]
-    assert any(f["line"] == line and f["field"] == field for f in hits), [f for f in doc["findings"] if f["code"] == code]
+    assert planted[code]
+    for resource, line, field in planted[code]:
+        hits = [f for f in doc["findings"] if f["code"] == code and f["resource"] == resource]
+        assert any(f["line"] == line and f["field"] == field for f in hits), (resource, field, [f for f in doc["findings"] if f["code"] == code])
     f = hits[0]
     assert f["layer"] == "expectations" and f["message"] and f["hint"]
     want = "warning" if code in ("implausible-value", "implausible-quote-length", "row-count-implausible") else "error"

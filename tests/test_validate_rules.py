@@ -146,3 +146,12 @@ def test_multiline_cell_line_numbers(mini: Path) -> None:
     assert line == 3
     found = [f for f in _pandera(mini) if f.code == "unknown-language-code"]
     assert [f.line for f in found] == [4]  # the physical line: the cell above spans two lines
+
+
+def test_every_rule_code_has_a_bad_fixture() -> None:
+    """Each code the rules layer can report is tripped by a fixture in this file."""
+    from ruven.validate.codes import CODES
+
+    tripped = {p.values[4] for p in test_rule_trips.pytestmark[0].args[1]}  # type: ignore[attr-defined]
+    tripped |= {"inconsistent-value", "uncited-source", "likely-duplicate"}  # their own tests above
+    assert tripped == {c for c, entry in CODES.items() if "pandera" in entry.layers}

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import copy_package
 from ruven.package import DataPackage
-from ruven.validate import structural
+from ruven.validate import reference, structural
 
 
 def _physical_lines(path: Path) -> dict[int, int]:
@@ -29,7 +29,7 @@ def _compare(pkg_dir: Path) -> tuple[set, set]:
     ours = {(f.resource, f.code, f.line, f.field) for f in structural.check(pkg)}
     lines = {r.name: _physical_lines(r.path) for r in pkg if r.path.exists()}
     theirs = set()
-    for f in structural.check_frictionless(pkg):
+    for f in reference.check_frictionless(pkg):
         line = f.line
         if f.path.startswith("data/") and line is not None and f.resource in lines:
             line = lines[f.resource].get(line, line)

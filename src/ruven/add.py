@@ -33,20 +33,25 @@ from ruven.canonical import atomic_write_text, csv_line, normalize_cell
 from ruven.errors import RuvenError, UsageError
 from ruven.package import DataPackage, Field, Resource, date_bounds
 from ruven.report import Finding, ValidationReport, truncate
+from ruven.validate import codes
 from ruven.validate.messages import constraint_message, field_format, rule_message, type_message
 
-INPUT_LAYER = "input"
 #: Columns whose text labels a row in search results and pick lists, best first.
 LABEL_FIELDS = ("name", "designation", "project", "title", "publisher", "url", "summary", "quote")
 
 
 @dataclass
 class Problem:
-    """Why one answer is refused, with what to do instead."""
+    """Why one answer is refused, with what to do instead: a registered finding code
+    (:mod:`ruven.validate.codes`) and the validation layer that reports the same problem."""
 
     code: str
     message: str
     hint: str
+    layer: str = ""
+
+    def __post_init__(self) -> None:
+        self.layer = self.layer or codes.get(self.code).layer
 
 
 @dataclass
@@ -231,7 +236,8 @@ def check_value(session: Session, res: Resource, fld: Field, value: str) -> Prob
         for i in ids:
             if i not in known:
                 where = " or ".join(session.pkg.resources[t].relpath for t in refs if t in session.pkg.resources)
-                return Problem("foreign-key", f"{i} is not in {where}", f"use an id present in {where} (type ?WORD to search), or + to add a new row there")
+                layer = codes.PANDERA if fld.is_id_list else codes.FRICTIONLESS  # id lists are checked by the rules
+                return Problem("foreign-key", f"{i} is not in {where}", f"use an id present in {where} (type ?WORD to search), or + to add a new row there", layer)
         if fld.is_id_list and len(set(ids)) != len(ids):
             return Problem("constraint-error", f"{value!r} lists an id twice", "list each id once")
     if fld.constraints.get("unique") or res.primary_key == [fld.name]:
@@ -239,7 +245,7 @@ def check_value(session: Session, res: Resource, fld: Field, value: str) -> Prob
             msg, hint = constraint_message(fld, "unique", value)
             if fld.name == "id":
                 hint = f"ids are never reused: the next free id is {session.propose_id(res.name)}"
-            return Problem("unique-error", msg, hint)
+            return Problem("primary-key" if res.primary_key == [fld.name] else "unique-error", msg, hint)
     return None
 
 
@@ -280,7 +286,7 @@ def precheck(session: Session, rows: list[NewRow]) -> list[Finding]:
                 continue
             p = check_value(session, res, f, v)
             if p:
-                out.append(Finding("error", INPUT_LAYER, p.code, res.name, res.relpath, None, f.name, truncate(v), p.message, p.hint))
+                out.append(codes.make(p.code, res.name, res.relpath, None, f.name, v, p.message, p.hint, layer=p.layer))
     session.pending = saved
     return out
 

@@ -157,6 +157,7 @@ def field_constraints(res: Resource, f: Field) -> list[str]:
     for key, value in c.items():
         if key not in ("required", "unique", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength"):
             out.append(f"{key} {value}")
+    out += f.conventions()  # x-ruven conventions the rules check
     return out
 
 
@@ -258,7 +259,9 @@ def codebook_markdown(pkg: DataPackage) -> str:
             lines += ["", f"Allowed values of `{res.name}.{f.name}`:", "", "| value | meaning |", "| --- | --- |"]
             lines += [f"| `{v}` | {cell(meanings.get(v, ''))} |" for v in f.enum]
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    from ruven.validate.codes import codebook_section
+
+    return "\n".join(lines).rstrip() + "\n\n" + codebook_section()
 
 
 def data_dictionary_markdown(pkg: DataPackage) -> str:

@@ -8,6 +8,14 @@ from typing import Any
 
 SEVERITIES = ("error", "warning")
 LAYERS = ("frictionless", "pandera", "expectations")
+#: One problem, one finding: where a finding of the code on the left is reported for a cell, the
+#: findings on the right for the same cell and value describe the same problem and are dropped.
+#: A repeated id breaks both the primary key and the ``unique`` constraint of the id field, and a
+#: missing id both the primary key and ``required`` (frictionless reports both): each is one
+#: problem, reported as ``primary-key``. (The rules of layer 2 skip cells layer 1 rejects, and the
+#: suites of layer 3 check nothing layers 1 and 2 check, so no other pair arises.)
+#: winner -> {loser: which losers are dropped ("any" value of the cell, or only an "empty" one)}
+PRECEDENCE: dict[str, dict[str, str]] = {"primary-key": {"unique-error": "any", "constraint-error": "empty"}}
 
 
 @dataclass(frozen=True)
@@ -75,10 +83,12 @@ class ValidationReport:
 
     def finalize(self) -> ValidationReport:
         seen: set[tuple[Any, ...]] = set()
+        winners = {(f.path, f.line, f.field, f.value, f.code) for f in self.findings if f.code in PRECEDENCE}
+        dropped = {(p, line, fld, value, loser) for (p, line, fld, value, code) in winners for loser, when in PRECEDENCE[code].items() if when == "any" or not value}
         out = []
         for f in self.findings:  # layers run in order, so the first layer's record is kept
             k = f.dedupe_key()
-            if k in seen:
+            if k in seen or (f.path, f.line, f.field, f.value, f.code) in dropped:
                 continue
             seen.add(k)
             out.append(f)

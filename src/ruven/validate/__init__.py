@@ -90,7 +90,7 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     small reference tables stay), so memory holds one big table at a time."""
     import os
 
-    from ruven.validate import structural
+    from ruven.validate import keys, preflight, structural
 
     t = {"frictionless": 0.0, "pandera": 0.0}
     structural_on = "frictionless" in order
@@ -99,10 +99,12 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
         progress(" + ".join(layer for layer in order if layer != "expectations"))
     t0 = time.perf_counter()
     if structural_on and os.environ.get("RUVEN_STRUCTURAL") == "frictionless":
-        report.extend(structural.check_frictionless(pkg))
+        from ruven.validate.reference import check_frictionless
+
+        report.extend(check_frictionless(pkg))
         structural_on = False
-    findings, safe = structural.preflight(pkg)
-    meta = structural.metadata(pkg, safe)
+    findings, safe = preflight.preflight(pkg)
+    meta = preflight.metadata(pkg, safe)
     if "frictionless" in order:
         report.extend(findings + meta)
     t["frictionless" if structural_on else "pandera"] += time.perf_counter() - t0
@@ -113,11 +115,11 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     from ruven.validate.tables import load
 
     ctx = rules.Context(pkg, today)
-    needed = structural.key_fields(pkg)
-    for res in structural.load_order(pkg, safe):
+    needed = keys.key_fields(pkg)
+    for res in keys.load_order(pkg, safe):
         t0 = time.perf_counter()
         table = load(res)
-        keys = structural.keys_of(table, needed.get(res.name, set()))
+        table_keys = keys.keys_of(table, needed.get(res.name, set()))
         report.rows[res.name] = table.df.height
         t1 = time.perf_counter()
         if structural_on:
@@ -125,7 +127,7 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
         t2 = time.perf_counter()
         t["frictionless" if structural_on else "pandera"] += t1 - t0
         t["frictionless"] += t2 - t1
-        ctx.keys.update(keys)
+        ctx.keys.update(table_keys)
         if rules_on:
             report.extend(rules.check_table(table, ctx))
             if rules.keep_whole(pkg, res):

@@ -26,13 +26,16 @@ DATED_LAYERS = ("pandera",)
 
 
 def cache_dir() -> Path | None:
-    """``$RUVEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/ruven`` or ``~/.cache/ruven``; None when off."""
+    """``$RUVEN_CACHE_DIR``, else the user cache folder of the platform (platformdirs:
+    ``$XDG_CACHE_HOME/ruven`` or ``~/.cache/ruven`` on Linux, ``~/Library/Caches/ruven`` on
+    macOS, ``%LOCALAPPDATA%\\ruven\\Cache`` on Windows); None when ``RUVEN_CACHE=off``."""
     if os.environ.get("RUVEN_CACHE", "").lower() in ("off", "0", "no", "false"):
         return None
     base = os.environ.get("RUVEN_CACHE_DIR")
     if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        base = str(Path(xdg) / "ruven")
+        from platformdirs import user_cache_dir
+
+        base = user_cache_dir("ruven", appauthor=False)
     return Path(base) / "findings"
 
 

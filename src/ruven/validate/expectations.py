@@ -19,7 +19,8 @@ from typing import Any
 
 from ruven.errors import RuvenError
 from ruven.package import DataPackage, Resource
-from ruven.report import Finding, truncate
+from ruven.report import Finding
+from ruven.validate import codes
 
 LAYER = "expectations"
 SUITES = "validation"
@@ -73,10 +74,11 @@ def _frame(res: Resource, columns: set[str]) -> Any:
             continue
         f = res.field(name)
         col = pl.col(name)
-        if f.type in ("integer", "number"):
+        kind = f.value_kind  # the package model's one reading of a cell (see Field.parse)
+        if kind == "number":
             e = col.str.strip_chars().str.replace_all("_", "", literal=True).cast(pl.Float64, strict=False)
-        elif f.type == "boolean":
-            e = pl.when(col.is_in(["true", "True", "TRUE", "1"])).then(True).when(col.is_in(["false", "False", "FALSE", "0"])).then(False).otherwise(None)
+        elif kind == "boolean":
+            e = pl.when(col.is_in(f.true_values)).then(True).when(col.is_in(f.false_values)).then(False).otherwise(None)
         else:
             e = pl.when(col == "").then(None).otherwise(col)
         exprs.append(e.alias(name))
@@ -102,17 +104,17 @@ def _code(ex: dict[str, Any]) -> str:
 
 def run(pkg: DataPackage, *, keep_context: bool = False) -> tuple[list[Finding], Any]:
     """Validate every resource that has a suite; returns findings (and the context if asked)."""
-    from ruven.validate import structural
+    from ruven.validate.preflight import preflight
 
     findings: list[Finding] = []
-    _, safe = structural.preflight(pkg)
+    _, safe = preflight(pkg)
     safe_names = {r.name for r in safe}
     jobs = []
     for res in pkg:
         try:
             doc = load_suite_doc(res)
         except (OSError, json.JSONDecodeError) as exc:
-            findings.append(Finding("error", LAYER, "suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite cannot be read: {exc}", "fix the JSON of the suite"))
+            findings.append(codes.make("suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite cannot be read: {exc}", "fix the JSON of the suite"))
             continue
         if doc is None or res.name not in safe_names:
             continue
@@ -136,7 +138,7 @@ def run(pkg: DataPackage, *, keep_context: bool = False) -> tuple[list[Finding],
             try:
                 suite = ctx.suites.add(ExpectationSuite(name=doc.get("name", res.name), expectations=[_config(e) for e in exps], meta=doc.get("meta")))
             except Exception as exc:  # noqa: BLE001 - GE raises many kinds for a bad suite
-                findings.append(Finding("error", LAYER, "suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite is not valid: {exc}", "fix the suite; see the expectation's documentation"))
+                findings.append(codes.make("suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite is not valid: {exc}", "fix the suite; see the expectation's documentation"))
                 continue
             if keep_context:
                 vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=res.name, data=batch_def, suite=suite))
@@ -166,25 +168,32 @@ def _findings(res: Resource, exps: list[dict[str, Any]], result: Any) -> list[Fi
         meta = dict(cfg.meta or {})
         ex = {"type": cfg.type, "meta": meta}
         code = _code(ex)
-        severity = meta.get("severity", "error")
+        if code not in codes.CODES:
+            out.append(codes.make("suite-error", res.name, f"{SUITES}/{res.name}.json", None, kw_column(cfg.kwargs), "", f"{cfg.type} reports the code {code!r}, which is not in the registry of finding codes", "set meta.code to a code listed in the codebook (docs/codebook.md, Finding codes)"))
+            continue
+        severity = meta.get("severity") or codes.get(code).severity
         kw = cfg.kwargs
         column = kw.get("column") or kw.get("column_A") or ""
-        hint = meta.get("hint", "")
+        hint = meta.get("hint") or codes.get(code).hint
         res_d = r.result or {}
         if r.exception_info and r.exception_info.get("raised_exception"):
             msg = r.exception_info.get("exception_message", "the expectation could not be evaluated")
-            out.append(Finding("error", LAYER, "suite-error", res.name, res.relpath, None, column, "", f"{cfg.type} could not run: {msg}", "fix the expectation in the suite"))
+            out.append(codes.make("suite-error", res.name, res.relpath, None, column, "", f"{cfg.type} could not run: {msg}", "fix the expectation in the suite"))
             continue
         rows = res_d.get("unexpected_index_list") or []
         if rows:
             for item in rows:
                 line = item.get(LINE) if isinstance(item, dict) else None
                 value = _value(item, kw)
-                out.append(Finding(severity, LAYER, code, res.name, res.relpath, int(line) if line is not None else None, column, truncate(value), _message(cfg.type, kw, value), hint))
+                out.append(codes.make(code, res.name, res.relpath, int(line) if line is not None else None, column, value, _message(cfg.type, kw, value), hint, layer=LAYER, severity=severity))
         else:
             observed = res_d.get("observed_value")
-            out.append(Finding(severity, LAYER, code, res.name, res.relpath, None, column, truncate(observed), _message(cfg.type, kw, observed), hint))
+            out.append(codes.make(code, res.name, res.relpath, None, column, observed, _message(cfg.type, kw, observed), hint, layer=LAYER, severity=severity))
     return out
+
+
+def kw_column(kw: dict[str, Any]) -> str:
+    return str(kw.get("column") or kw.get("column_A") or "")
 
 
 def _value(item: Any, kw: dict[str, Any]) -> str:
@@ -219,7 +228,12 @@ def _message(kind: str, kw: dict[str, Any], value: Any) -> str:
         op = ">=" if kw.get("or_equal") else ">"
         return f"{kw['column_A']} {op} {kw['column_B']} does not hold ({value})"
     if kind == "expect_column_values_to_be_between":
-        return f"{col} {value} is outside the plausible range {kw.get('min_value')}..{kw.get('max_value')}"
+        lo, hi = kw.get("min_value"), kw.get("max_value")
+        if lo is None:
+            return f"{col} {value} is above the plausible maximum {_fmt(hi)}"
+        if hi is None:
+            return f"{col} {value} is below the plausible minimum {_fmt(lo)}"
+        return f"{col} {value} is outside the plausible range {_fmt(lo)}..{_fmt(hi)}"
     if kind == "expect_column_value_lengths_to_be_between":
         return f"{col} has an implausible length ({len(str(value))} characters)"
     return f"{kind} failed ({value})"

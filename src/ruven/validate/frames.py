@@ -1,0 +1,283 @@
+"""Layer 2 building blocks: the shared context, per-table memo, and the checks that need the
+whole frame (joins, cycles, id lists, URLs), each a function from a polars frame to a boolean
+column aligned to its rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ruven.package import DataPackage, Field, date_bounds
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+    from ruven.validate.tables import Table
+
+STRICT_URL = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}(?:[/?#][^\s]*)?$"
+FORMULA_START = r"^[=+\-@\t\r]"
+NUMERIC = r"(?i)^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?\s*$"
+CONTROL = r"[\x00-\x09\x0B-\x1F\x7F-\x9F]"
+
+
+@dataclass
+class Context:
+    """What the rules need from other tables, filled as tables are read (referenced ones first)."""
+
+    pkg: DataPackage
+    today: dt.date
+    keys: dict[tuple[str, str], Any] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)  # small reference tables kept whole
+    cited: dict[str, set[str]] = field(default_factory=dict)  # resource -> ids cited by source_ids lists
+    distinct: dict[str, Any] = field(default_factory=dict)  # id-list field -> distinct ids (current table)
+
+
+class Memo:
+    """Per-table work shared by several rules: most columns hold few distinct values (dates,
+    free text with odd characters), so rules decide on distinct values and then mark rows."""
+
+    def __init__(self, df: pl.DataFrame) -> None:
+        self.df = df
+        self._text: dict[str, dict[str, list[str]]] = {}
+        self._dates: dict[str, tuple[list[str], list[Any], list[Any]]] = {}
+
+    def text_bad(self, name: str, code: str) -> list[str]:
+        """Distinct values of a free-text column that break one hygiene rule."""
+        if name not in self._text:
+            col = self.df.get_column(name)
+            candidates = col.filter(col.str.contains(SUSPICIOUS)).unique().to_list()
+            out: dict[str, list[str]] = {c: [] for c in HYGIENE}
+            for v in candidates:
+                for c, test in HYGIENE.items():
+                    if test(v):
+                        out[c].append(v)
+            self._text[name] = out
+        return self._text[name][code]
+
+    def dates(self, name: str) -> tuple[list[str], list[Any], list[Any]]:
+        """(distinct values, first day, last day) of a date column; None days for unreal dates."""
+        if name not in self._dates:
+            col = self.df.get_column(name)
+            values = [v for v in col.unique().to_list() if v]
+            lo, hi = [], []
+            for v in values:
+                b = date_bounds(v)
+                lo.append(dt.date.fromisoformat(b[0]) if b else None)
+                hi.append(dt.date.fromisoformat(b[1]) if b else None)
+            self._dates[name] = (values, lo, hi)
+        return self._dates[name]
+
+    def bound(self, name: str, which: int) -> pl.Expr:
+        """Row-aligned first (0) or last (1) day of a date column."""
+        import polars as pl
+
+        values, lo, hi = self.dates(name)
+        days = lo if which == 0 else hi
+        return pl.col(name).replace_strict(values, days, default=None, return_dtype=pl.Date)
+
+
+HYGIENE: dict[str, Callable[[str], bool]] = {
+    "whitespace": lambda v: v != v.strip(),
+    "unicode-normalization": lambda v: not unicodedata.is_normalized("NFC", v),
+    "control-character": lambda v: re.search(CONTROL, v) is not None,
+    "formula-injection": lambda v: re.match(FORMULA_START, v) is not None and re.match(NUMERIC, v) is None,
+}
+#: One regex pass per column finds every value that might break a hygiene rule.
+SUSPICIOUS = r"^\s|\s$|[\x00-\x09\x0B-\x1F\x7F-\x9F]|^[=+\-@]|[^\x00-\x7F]"
+
+
+def split_ids(col: pl.Expr, delimiter: str, width: int) -> list[pl.Expr]:
+    """The ids of an id-list cell as ``width`` columns (null where a cell has fewer ids)."""
+    if width == 1:
+        return [col]
+    parts = col.str.split_exact(delimiter, width - 1)
+    return [parts.struct.field(f"field_{i}") for i in range(width)]
+
+
+def not_in(values: pl.Series, known: pl.Series) -> pl.Series:
+    """``values`` that are not in ``known``; hashes the smaller side."""
+    if values.len() * 20 < known.len():
+        found = known.filter(known.is_in(values.implode()))
+        return values.filter(~values.is_in(found.implode()))
+    return values.filter(~values.is_in(known.implode()))
+
+
+def list_width(df: pl.DataFrame, name: str, delimiter: str) -> int:
+    import polars as pl
+
+    return int(df.select(pl.col(name).str.count_matches(delimiter, literal=True).max()).item() or 0) + 1
+
+
+def distinct_ids(df: pl.DataFrame, f: Field) -> pl.Series:
+    """Every id cited in an id-list column, once."""
+    import polars as pl
+
+    width = list_width(df, f.name, f.delimiter)
+    if width > 16:
+        return df.get_column(f.name).str.split(f.delimiter).explode().unique()
+    cols = split_ids(pl.col(f.name), f.delimiter, width)
+    return df.select(pl.concat([c.alias("i") for c in cols]).unique()).get_column("i").drop_nulls()
+
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is not a well-formed http(s) URL, or None."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        return f"it cannot be parsed ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"its scheme is {parts.scheme or 'missing'!r}, not http or https"
+    host = parts.hostname or ""
+    if not host:
+        return "it has no host name"
+    if any(ch.isspace() for ch in value):
+        return "it contains spaces"
+    if "." not in host and host != "localhost" and not host.startswith("["):
+        return f"its host {host!r} has no domain"
+    if port == 0:
+        return "its port is 0"
+    return None
+
+
+def normalize_url(col: pl.Expr) -> pl.Expr:
+    return (
+        col.str.to_lowercase()
+        .str.replace(r"^https?://", "")
+        .str.replace(r"^www\.", "")
+        .str.replace(r"#.*$", "")
+        .str.replace(r"/+$", "")
+        .str.replace(r"/index\.html?$", "")
+    )
+
+
+def normalize_text(col: pl.Expr) -> pl.Expr:
+    return col.str.to_lowercase().str.replace_all(r"[\s\p{P}]+", " ").str.strip_chars()
+
+
+def same_within_ok(name: str, within: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """Rows whose ``name`` differs from the most common value (ties: the first) among the rows
+    that share their ``within`` value."""
+    import polars as pl
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        rows = lf.select(within, name).with_row_index("__i__")
+        counts = rows.group_by(within, name).agg(pl.len().alias("__n__"), pl.col("__i__").min().alias("__first__"))
+        mode = counts.sort(["__n__", "__first__"], descending=[True, False]).group_by(within, maintain_order=True).first().select(within, pl.col(name).alias("__mode__"))
+        joined = rows.join(mode, on=within, how="left", maintain_order="left")
+        return joined.select((pl.col(name) == pl.col("__mode__")).fill_null(True).alias(name))
+
+    return ok
+
+
+def url_frame_ok(name: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    import polars as pl
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        col = pl.col(name)
+        doubtful = lf.select(col).filter((col != "") & ~col.str.contains(STRICT_URL)).unique().collect()[name].to_list()
+        bad = [v for v in doubtful if url_problem(v)]
+        return lf.select((~col.is_in(bad)).alias(name))
+
+    return ok
+
+
+def id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    import polars as pl
+
+    refs = []
+    for ref in f.list_references:
+        target = ctx.pkg.resources.get(ref)
+        if target is not None and target.primary_key:
+            s = ctx.keys.get((ref, target.primary_key[0]))
+            if s is not None:
+                refs.append(s)
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        col = pl.col(f.name)
+        ids = ctx.distinct.get(f.name)
+        if ids is None:
+            ids = distinct_ids(lf.select(col).collect(), f)
+        unknown = ids.filter(ids != "")
+        for known in refs:  # table by table: most ids resolve in the first, so later sets stay small
+            if unknown.len() == 0:
+                break
+            unknown = not_in(unknown, known)
+        if unknown.len() == 0:
+            return lf.select(pl.lit(True).alias(f.name))
+        width = list_width(lf.select(col).collect(), f.name, f.delimiter)
+        # a cell that breaks the field's pattern is layer 1's finding (constraint-error): one problem, one finding
+        pattern = f.constraints.get("pattern")
+        malformed = ~col.str.contains(f"^(?:{pattern})$") if pattern else pl.lit(False)
+        if width > 16:
+            return lf.select((malformed | ~col.str.split(f.delimiter).list.eval(pl.element().is_in(unknown.implode())).list.any()).alias(f.name))
+        parts = split_ids(col, f.delimiter, width)
+        return lf.select((malformed | ~pl.any_horizontal([p.is_in(unknown.implode()).fill_null(False) for p in parts])).alias(f.name))
+
+    return ok
+
+
+def same_statement_ok(name: str, key: list[str], live: pl.Expr) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """The same ``key`` fields and ``name`` text (up to case, spacing and punctuation) as an earlier live row."""
+    import polars as pl
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        rows = lf.with_row_index("__i__").filter(live)
+        cand = rows.filter(pl.struct(*key).is_duplicated()).select("__i__", *key, normalize_text(pl.col(name)).alias("__q__"))
+        dupes = cand.filter(~pl.struct(*key, "__q__").is_first_distinct()).collect()["__i__"]
+        return lf.select((~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(dupes.implode())).alias(name))
+
+    return ok
+
+
+def after_sources_ok(name: str, f: Field, sources: Table, published: str, memo: Memo) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    """The date ``name`` is not after the latest publication date of the sources ``f`` cites."""
+    import polars as pl
+
+    pub = Memo(sources.df)
+    key = sources.resource.primary_key[0]
+    src = sources.df.lazy().select(pl.col(key).alias("__sid__"), pub.bound(published, 1).alias("__pub__")).filter(pl.col("__pub__").is_not_null())
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        rows = lf.select(memo.bound(name, 0).alias("__lo__"), pl.col(f.name)).with_row_index("__i__")
+        latest = (
+            rows.select("__i__", pl.col(f.name).str.split(f.delimiter).alias("__sid__"))
+            .explode("__sid__")
+            .join(src, on="__sid__", how="inner")
+            .group_by("__i__")
+            .agg(pl.col("__pub__").max())
+        )
+        return rows.join(latest, on="__i__", how="left", maintain_order="left").select((pl.col("__pub__").is_null() | pl.col("__lo__").is_null() | (pl.col("__lo__") <= pl.col("__pub__"))).alias(name))
+
+    return ok
+
+
+def cycle_ok(parent: str, ident: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    import polars as pl
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        pairs = lf.select(ident, parent).filter(pl.col(parent) != "").collect()
+        up = dict(zip(pairs[ident].to_list(), pairs[parent].to_list(), strict=True))
+        in_cycle: set[str] = set()
+        done: set[str] = set()
+        for start in up:
+            path: list[str] = []
+            seen: dict[str, int] = {}
+            node: str | None = start
+            while node is not None and node not in done and node not in seen:
+                seen[node] = len(path)
+                path.append(node)
+                node = up.get(node)
+            if node is not None and node in seen:
+                in_cycle.update(path[seen[node] :])
+            done.update(path)
+        return lf.select((~pl.col(ident).is_in(sorted(in_cycle))).alias(parent))
+
+    return ok
+
