@@ -203,8 +203,9 @@ def build(rows: int, out: Path) -> list[dict]:
     plant("arms_purchases", spot(10), "quantity_delivered", "-1", "constraint-error", "frictionless")
     plant("statements", spot(11), "is_translation", "yes", "type-error", "frictionless")
     dup = spot(12)
-    plant("statements", dup, "id", tables["statements"][dup - 1, "id"], "unique-error", "frictionless")
-    planted.append(dict(planted[-1], code="primary-key"))
+    plant("statements", dup, "id", tables["statements"][dup - 1, "id"], "primary-key", "frictionless")
+    # upstream frictionless also reports the duplicate as unique-error; ruven reports one problem once
+    planted.append(dict(planted[-1], code="unique-error", upstream_only=True))
     plant("sources", 7, "accessed", "2019-02-30", "type-error", "frictionless")
     # layer 2 (pandera rules)
     plant("deployments", spot(13), "start_date", "2019-02-30", "invalid-date", "pandera")
@@ -232,8 +233,6 @@ def build(rows: int, out: Path) -> list[dict]:
     tables["actors"][2, "kind"] = "state"
     # layer 3 (expectations)
     planted.append({"resource": "deployments", "line": None, "field": "", "code": "row-count-implausible", "layer": "expectations", "value": ""})
-    planted.append({"resource": "deployments", "line": spot(3) + 2, "field": "status", "code": "value-not-in-set", "layer": "expectations", "value": "arived"})
-    planted.append({"resource": "statements", "line": dup + 2, "field": "id", "code": "duplicate-id", "layer": "expectations", "value": ""})
     # uncited source: the last source is cited by nobody once citations are shifted
     last = n_src - 1
     for res in ("deployments", "investments", "arms_purchases", "statements", "agreements"):
