@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, append_row, run_cli, set_cell
+from ruven.db import column_comment, views
 from ruven.package import DataPackage
 
 CHROMIUM_FLAGS = (
@@ -45,7 +46,8 @@ def _build(pkg: Path, out: Path) -> dict:
 def test_build_only_writes_a_typed_sqlite_file(mini: Path, tmp_path: Path) -> None:
     doc = _build(mini, tmp_path / "site")
     assert doc["ok"] is True and doc["tables"]["deployments"] == 1
-    assert set(doc["views"]) == {"citations", "timeline"}
+    assert doc["views"] == [v.name for v in views(DataPackage.load(mini))]  # every research view, in load order
+    assert {"citations", "timeline", "fact_rows"} <= set(doc["views"])
     con = sqlite3.connect(tmp_path / "site" / "ruven.db")
     row = con.execute(
         "SELECT typeof(personnel_best), personnel_best, typeof(cargo_tonnes), start_date, start_date_min, end_date_max, source_ids FROM deployments"
@@ -82,8 +84,11 @@ def test_metadata_comes_from_the_schemas(mini: Path, tmp_path: Path) -> None:
         assert t["description"] == res.description
         assert t["facets"] == [f.name for f in res.fields if f.enum]
         for f in res.fields:
-            assert t["columns"][f.name] == f.description
+            assert t["columns"][f.name] == column_comment(f)  # the typed connection's comment
+            assert f.description in t["columns"][f.name]
     assert tables["timeline"]["facets"] == ["table_name", "confidence"]
+    assert tables["timeline"]["columns"]["title"].startswith("A short label")
+    assert set(tables) == {r.name for r in pkg} | {v.name for v in views(pkg)}
     assert "source_kind" in tables["citations"]["facets"]
 
 

@@ -9,16 +9,21 @@ imported only inside the functions that draw.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ruven.docs import live_rows, row_year, source_field, split_ids
+from ruven.db.names import ident
 from ruven.errors import RuvenError
 from ruven.package import DataPackage, Resource
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
 
 FORMATS = ("png", "svg")
 DEFAULT_OUT = "docs/charts"
@@ -64,6 +69,52 @@ class ChartResult:
 
 
 # --------------------------------------------------------------------------- chart data
+#
+# Every data function reads the live rows of the typed connection (:mod:`ruven.db`): values are
+# typed, a row's year is the first of its partial dates' ``_min`` bounds, and only rows the
+# table's totals flag (``x-ruven.kind: totals-flag``, a BOOLEAN column) marks true are counted.
+
+
+@contextmanager
+def _connection(package: DataPackage, con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``con``, or a typed connection opened (and closed) for the call."""
+    if con is not None:
+        yield con
+        return
+    from ruven.db import connect
+
+    own = connect(package)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def live_records(con: duckdb.DuckDBPyConnection, res: Resource) -> list[dict[str, Any]]:
+    """The live rows of ``res`` (its ``<name>`` view) as dicts of typed values."""
+    cur = con.cursor()
+    try:
+        cur.execute(f"SELECT * FROM {ident(res.name)}")
+        cols = [d[0] for d in cur.description or []]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        cur.close()
+
+
+def counted(res: Resource, row: dict[str, Any]) -> bool:
+    """Whether ``row`` is counted in totals: its totals flag is true (always, without a flag)."""
+    flag = res.totals_flag
+    return flag is None or row.get(flag.name) is True
+
+
+def row_year(res: Resource, row: dict[str, Any]) -> int | None:
+    """Year of a fact row: the first day of its first partial date that holds a real date."""
+    for f in res.fields:
+        if f.is_partial_date:
+            lo = row.get(f"{f.name}_min")
+            if isinstance(lo, dt.date):
+                return lo.year
+    return None
 
 
 def _magnitude_field(res: Resource) -> str | None:
@@ -73,30 +124,36 @@ def _magnitude_field(res: Resource) -> str | None:
     return (money or best or [None])[0]
 
 
-def _number(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def timeline_rows(package: DataPackage | str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+def _text(row: dict[str, Any], name: str) -> str:
+    value = row.get(name)
+    return "" if value is None else str(value)
+
+
+def timeline_rows(
+    package: DataPackage | str | os.PathLike[str] | None = None, con: duckdb.DuckDBPyConnection | None = None
+) -> list[dict[str, Any]]:
     """Live rows per year and fact table, only those counted in totals (``count_in_totals``, where
     a table has it): ``{"year", "table", "rows"}``, sorted by year then table order."""
     pkg = _load(package)
     out = []
-    for res in pkg.fact_tables:
-        counts = Counter(y for y in (row_year(res, r) for r in live_rows(res) if res.in_totals(r)) if y is not None)
-        out += [{"year": y, "table": res.name, "rows": n} for y, n in counts.items()]
+    with _connection(pkg, con) as c:
+        for res in pkg.fact_tables:
+            years = (row_year(res, r) for r in live_records(c, res) if counted(res, r))
+            counts = Counter(y for y in years if y is not None)
+            out += [{"year": y, "table": res.name, "rows": n} for y, n in counts.items()]
     order = {r.name: i for i, r in enumerate(pkg.fact_tables)}
     return sorted(out, key=lambda r: (r["year"], order[r["table"]]))
 
 
-def _actor_names(pkg: DataPackage) -> dict[str, str]:
+def _actor_names(con: duckdb.DuckDBPyConnection, pkg: DataPackage) -> dict[str, str]:
     actors = pkg.resources.get("actors")
-    if actors is None or not actors.path.exists():
+    if actors is None:
         return {}
-    return {r.get("id", ""): r.get("name", "") for r in actors.read_rows()}
+    return {_text(r, "id"): _text(r, "name") for r in live_records(con, actors)}
 
 
 def _short(text: str, limit: int) -> str:
@@ -112,88 +169,101 @@ def _money(v: float) -> str:
     return f"${v:,.0f}"
 
 
-def _event_label(res: Resource, row: dict[str, str], mag_field: str | None, actors: dict[str, str]) -> str:
+def _event_label(res: Resource, row: dict[str, Any], mag_field: str | None, actors: dict[str, str]) -> str:
     names = res.field_names
     parts = []
     if "designation" in names and row.get("designation"):
-        parts.append(row["designation"])
+        parts.append(_text(row, "designation"))
     if "title" in names and row.get("title"):
-        parts.append(_short(row["title"], 60))
+        parts.append(_short(_text(row, "title"), 60))
     if "project" in names and row.get("project"):
-        parts.append(_short(row["project"], 40))
-    if mag_field and _number(row.get(mag_field)) is not None:
-        v = _number(row.get(mag_field)) or 0.0
+        parts.append(_short(_text(row, "project"), 40))
+    v = _number(row.get(mag_field)) if mag_field else None
+    if mag_field and v is not None:
         if "usd" in mag_field:
             parts.append(_money(v))
         else:
             parts.append(f"{v:,.0f} {mag_field.removesuffix('_best').replace('_', ' ')}")
     if "assets" in names and row.get("assets"):
-        parts.append(_short(row["assets"], 40))
+        parts.append(_short(_text(row, "assets"), 40))
     for fk in res.foreign_keys:
-        if fk.resource == "actors" and not parts and actors.get(row.get(fk.field, "")):
-            who = actors[row[fk.field]]
-            quote = row.get("quote_en") or row.get("quote") or ""
+        if fk.resource == "actors" and not parts and actors.get(_text(row, fk.field)):
+            who = actors[_text(row, fk.field)]
+            quote = _text(row, "quote_en") or _text(row, "quote")
             parts.append(f"{who}: “{_short(quote, 50)}”" if quote else who)
     if not parts:
-        parts.append(_short(row.get("summary", "") or row.get("id", ""), 60))
+        parts.append(_short(_text(row, "summary") or _text(row, "id"), 60))
     return ", ".join(parts)
 
 
-def key_events(package: DataPackage | str | os.PathLike[str] | None = None, per_table: int = EVENTS_PER_TABLE) -> list[dict[str, Any]]:
+def key_events(
+    package: DataPackage | str | os.PathLike[str] | None = None,
+    per_table: int = EVENTS_PER_TABLE,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> list[dict[str, Any]]:
     """Events to annotate, chosen from the data. Per fact table: the live row with the largest
     ``*_best`` figure (money first), then the rows with the most sources; rows whose class is
     not counted in totals (``count_in_totals`` false: aggregates, plans, the other half of a deal)
     are not events. ``{"table", "id", "date",
     "year", "label", "magnitude", "sources", "reason"}``, sorted by date."""
     pkg = _load(package)
-    actors = _actor_names(pkg)
     out = []
-    for res in pkg.fact_tables:
-        mag = _magnitude_field(res)
-        sf = source_field(res)
-        date_field = next((f.name for f in res.fields if f.is_partial_date), None)
-        cands = []
-        for r in live_rows(res):
-            year = row_year(res, r)
-            if year is None or not res.in_totals(r):
-                continue
-            m = _number(r.get(mag)) if mag else None
-            n_src = len(split_ids(sf, r.get(sf.name))) if sf else 0
-            cands.append({"row": r, "year": year, "m": m, "n": n_src, "id": r.get("id", "")})
-        chosen: list[tuple[dict[str, Any], str]] = []
-        by_figure = sorted((c for c in cands if c["m"] is not None), key=lambda c: (-c["m"], -c["n"], c["id"]))
-        if by_figure:
-            chosen.append((by_figure[0], f"largest {res.field(mag).title.lower()}"))
-        by_sources = sorted(cands, key=lambda c: (-c["n"], -(c["m"] or 0.0), c["id"]))
-        for c in by_sources:
-            if len(chosen) >= per_table:
-                break
-            if all(c is not x for x, _ in chosen):
-                chosen.append((c, "most sources"))
-        for c, reason in chosen[:per_table]:
-            r = c["row"]
-            out.append(
-                {
-                    "table": res.name,
-                    "id": c["id"],
-                    "date": r.get(date_field or "", ""),
-                    "year": c["year"],
-                    "label": _event_label(res, r, mag, actors),
-                    "magnitude": c["m"],
-                    "sources": c["n"],
-                    "reason": reason,
-                }
-            )
+    with _connection(pkg, con) as c:
+        actors = _actor_names(c, pkg)
+        for res in pkg.fact_tables:
+            out += _events(res, live_records(c, res), actors, per_table)
     return sorted(out, key=lambda e: (e["date"], e["id"]))
 
 
-def arms_rows(package: DataPackage | str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+def _events(res: Resource, rows: list[dict[str, Any]], actors: dict[str, str], per_table: int) -> list[dict[str, Any]]:
+    mag = _magnitude_field(res)
+    sf = next((f for f in res.fields if f.is_id_list and "sources" in f.list_references), None)
+    date_field = next((f.name for f in res.fields if f.is_partial_date), None)
+    cands = []
+    for r in rows:
+        year = row_year(res, r)
+        if year is None or not counted(res, r):
+            continue
+        m = _number(r.get(mag)) if mag else None
+        n_src = len(r.get(sf.name) or []) if sf else 0
+        cands.append({"row": r, "year": year, "m": m, "n": n_src, "id": _text(r, "id")})
+    chosen: list[tuple[dict[str, Any], str]] = []
+    by_figure = sorted((c for c in cands if c["m"] is not None), key=lambda c: (-c["m"], -c["n"], c["id"]))
+    if by_figure and mag:
+        chosen.append((by_figure[0], f"largest {res.field(mag).title.lower()}"))
+    by_sources = sorted(cands, key=lambda c: (-c["n"], -(c["m"] or 0.0), c["id"]))
+    for c in by_sources:
+        if len(chosen) >= per_table:
+            break
+        if all(c is not x for x, _ in chosen):
+            chosen.append((c, "most sources"))
+    out = []
+    for c, reason in chosen[:per_table]:
+        r = c["row"]
+        out.append(
+            {
+                "table": res.name,
+                "id": c["id"],
+                "date": _text(r, date_field) if date_field else "",
+                "year": c["year"],
+                "label": _event_label(res, r, mag, actors),
+                "magnitude": c["m"],
+                "sources": c["n"],
+                "reason": reason,
+            }
+        )
+    return out
+
+
+def arms_rows(
+    package: DataPackage | str | os.PathLike[str] | None = None, con: duckdb.DuckDBPyConnection | None = None
+) -> list[dict[str, Any]]:
     """Arms orders per order year and category: ``{"year", "category", "orders", "quantity"}``.
 
     ``orders`` counts live rows counted in totals (one deal for one designation; aggregates,
     requests and the delivery half of a deal are left out); ``quantity`` sums
-    ``quantity_ordered_best`` where given. Rows without an order date are counted under
-    ``year`` ``None``.
+    ``quantity_ordered_best`` where given. The year is the first year the order date covers;
+    rows without an order date are counted under ``year`` ``None``.
     """
     pkg = _load(package)
     res = pkg.resources.get("arms_purchases")
@@ -202,18 +272,18 @@ def arms_rows(package: DataPackage | str | os.PathLike[str] | None = None) -> li
     date_field = next((f.name for f in res.fields if f.is_partial_date), None)
     counts: Counter[tuple[int | None, str]] = Counter()
     qty: Counter[tuple[int | None, str]] = Counter()
-    from ruven.package import date_bounds
-
-    for r in live_rows(res):
-        if not res.in_totals(r):
+    with _connection(pkg, con) as c:
+        rows = live_records(c, res)
+    for r in rows:
+        if not counted(res, r):
             continue
-        b = date_bounds(r.get(date_field or "", "")) if date_field else None
-        key = (int(b[0][:4]) if b else None, r.get("category", ""))
+        lo = r.get(f"{date_field}_min") if date_field else None
+        key = (lo.year if isinstance(lo, dt.date) else None, _text(r, "category"))
         counts[key] += 1
         qty[key] += int(_number(r.get("quantity_ordered_best")) or 0)
     cat_order = {c: i for i, c in enumerate(res.field("category").enum or [])} if "category" in res.field_names else {}
-    rows = [{"year": y, "category": c, "orders": n, "quantity": qty[(y, c)]} for (y, c), n in counts.items()]
-    return sorted(rows, key=lambda r: (r["year"] is None, r["year"] or 0, cat_order.get(r["category"], 99), r["category"]))
+    out = [{"year": y, "category": c, "orders": n, "quantity": qty[(y, c)]} for (y, c), n in counts.items()]
+    return sorted(out, key=lambda r: (r["year"] is None, r["year"] or 0, cat_order.get(r["category"], 99), r["category"]))
 
 
 # --------------------------------------------------------------------------- drawing
@@ -326,7 +396,7 @@ class Chart:
     name: str
     title: str
     caption: str
-    data: Callable[[DataPackage], dict[str, Any]]
+    data: Callable[[DataPackage, duckdb.DuckDBPyConnection], dict[str, Any]]
     draw: Callable[[DataPackage, dict[str, Any]], Any]
 
 
@@ -335,14 +405,14 @@ CHARTS: tuple[Chart, ...] = (
         "timeline",
         "Timeline of the fact tables",
         "Live dated rows per year in each fact table; the numbered key events are picked from the data: per table, the row with the largest figure and the most-cited row. Only rows counted in totals (`count_in_totals`) are drawn, so an aggregate, a plan or the second half of a deal does not count twice.",
-        lambda pkg: {"rows": timeline_rows(pkg), "events": key_events(pkg)},
+        lambda pkg, con: {"rows": timeline_rows(pkg, con), "events": key_events(pkg, con=con)},
         lambda pkg, d: draw_timeline(pkg, d["rows"], d["events"]),
     ),
     Chart(
         "arms_by_year",
         "Arms orders by year and category",
         "Venezuelan orders of Russian arms per year of order (the first year an order date range covers), one row per deal and weapon designation, stacked by category; only rows counted in totals, so aggregates, requests, credit ceilings and the delivery half of a deal are left out.",
-        lambda pkg: {"rows": arms_rows(pkg)},
+        lambda pkg, con: {"rows": arms_rows(pkg, con)},
         lambda pkg, d: draw_arms(pkg, d["rows"]),
     ),
 )
@@ -353,26 +423,38 @@ def readme_entries(out_dir: str = DEFAULT_OUT) -> list[tuple[str, str, str]]:
     return [(c.title, f"{out_dir}/{c.name}.png", c.caption) for c in CHARTS]
 
 
-def chart_data(package: DataPackage | str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The aggregated data behind every chart, by chart name (plain rows)."""
+def chart_data(
+    package: DataPackage | str | os.PathLike[str] | None = None, con: duckdb.DuckDBPyConnection | None = None
+) -> dict[str, Any]:
+    """The aggregated data behind every chart, by chart name (plain rows), from one typed connection."""
     pkg = _load(package)
-    return {c.name: c.data(pkg) for c in CHARTS}
+    with _connection(pkg, con) as c:
+        return {chart.name: chart.data(pkg, c) for chart in CHARTS}
 
 
-def chart_data_json(package: DataPackage | str | os.PathLike[str] | None = None) -> str:
-    """:func:`chart_data` as canonical JSON text (what ``charts.json`` holds)."""
+def _json(data: dict[str, Any]) -> str:
     import json
 
-    return json.dumps(chart_data(package), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def chart_data_json(
+    package: DataPackage | str | os.PathLike[str] | None = None, con: duckdb.DuckDBPyConnection | None = None
+) -> str:
+    """:func:`chart_data` as canonical JSON text (what ``charts.json`` holds)."""
+    return _json(chart_data(package, con))
 
 
 def render_charts(
     package: DataPackage | str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     formats: tuple[str, ...] = FORMATS,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> ChartResult:
-    """Draw every chart into ``out_dir`` (default ``docs/charts`` in the package) as PNG and SVG."""
+    """Draw every chart into ``out_dir`` (default ``docs/charts`` in the package) as PNG and SVG,
+    from the typed connection ``con`` (opened here when not given)."""
     pkg = _load(package)
+    data = chart_data(pkg, con)
     out = Path(out_dir) if out_dir is not None else pkg.root / DEFAULT_OUT
     import matplotlib
 
@@ -386,9 +468,8 @@ def render_charts(
     result = ChartResult(out_dir=str(out))
     with rc_context(RC):
         for chart in CHARTS:
-            data = chart.data(pkg)
-            result.data[chart.name] = data
-            fig = chart.draw(pkg, data)
+            result.data[chart.name] = data[chart.name]
+            fig = chart.draw(pkg, data[chart.name])
             for fmt in formats:
                 target = out / f"{chart.name}.{fmt}"
                 tmp = out / f".{chart.name}.tmp.{fmt}"
@@ -397,7 +478,7 @@ def render_charts(
                 result.files.append(ChartFile(chart.name, str(target), fmt, target.stat().st_size))
     data_file = out / CHART_DATA_FILE
     tmp = out / f".{CHART_DATA_FILE}.tmp"
-    tmp.write_text(chart_data_json(pkg), encoding="utf-8")
+    tmp.write_text(_json(data), encoding="utf-8")
     os.replace(tmp, data_file)
     result.files.append(ChartFile("data", str(data_file), "json", data_file.stat().st_size))
     return result
@@ -406,12 +487,12 @@ def render_charts(
 def chart_step(ctx: Any) -> None:
     """Release-build step (``ruven.release.build.STEPS``): ``charts/<name>.png`` and ``.svg``.
 
-    ``ctx`` is the build's ``BuildContext`` (package, out, progress, add); the images are
-    byte-identical for the same data, so they count as reproducible artifacts.
+    ``ctx`` is the build's ``BuildContext`` (package, out, the loaded connection, progress, add);
+    the images are byte-identical for the same data, so they count as reproducible artifacts.
     """
     ctx.progress("charts: drawing")
     titles = {c.name: c.title for c in CHARTS} | {"data": "The aggregated rows behind the charts"}
-    result = render_charts(ctx.package, Path(ctx.out) / "charts")
+    result = render_charts(ctx.package, Path(ctx.out) / "charts", con=ctx.con)
     for f in result.files:
         ctx.add(Path(f.path), "chart", f"{titles[f.chart]} ({f.format.upper()})")
 
