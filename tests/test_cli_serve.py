@@ -108,6 +108,36 @@ def test_id_lists_render_as_links() -> None:
     assert render_id_list(None, ";", targets) is None
 
 
+def test_only_http_urls_become_links(mini: Path, tmp_path: Path) -> None:
+    from ruven.serve import build_site, link_targets, render_id_list
+
+    set_cell(mini / "data" / "sources.csv", "SRC-0001", "url", "javascript:alert(1)")
+    set_cell(mini / "data" / "sources.csv", "SRC-0002", "title", '<b>"bold"</b>')
+    pkg = DataPackage.load(mini)
+    site = build_site(pkg, tmp_path / "site")
+    targets = link_targets(pkg, site.db_path)
+    assert targets["SRC-0001"]["url"] == ""  # not a link: shown as escaped text
+    assert targets["SRC-0002"]["url"] == "https://example.org/b"
+    out = render_id_list("SRC-0001;SRC-0002;<x>", ";", targets)
+    assert out is not None and "javascript" not in out and "<x>" not in out and "&lt;x&gt;" in out
+    assert out.startswith("SRC-0001; <a href=\"https://example.org/b\"") and "&lt;b&gt;&quot;bold&quot;&lt;/b&gt;" in out
+    assert targets["DEP-0001"]["url"] == "/ruven/deployments/DEP-0001"
+    # a URL put in by hand is checked too
+    bad = {"SRC-0009": {"url": "data:text/html,<script>", "title": "x"}}
+    assert render_id_list("SRC-0009", ";", bad) == "SRC-0009"
+
+
+def test_serve_titles_are_the_query_titles(mini: Path, tmp_path: Path) -> None:
+    import ruven
+
+    _build(mini, tmp_path / "site")
+    con = sqlite3.connect(tmp_path / "site" / "ruven.db")
+    with ruven.connect(mini) as c:
+        want = c.execute("SELECT id, title, summary FROM timeline").fetchall()
+    assert con.execute("SELECT id, title, summary FROM timeline").fetchall() == want
+    assert ("DEP-0001", "Force A, regular-military, Fixture airport", "Fixture deployment row.") in want
+
+
 def test_datasette_renders_source_links(mini: Path, tmp_path: Path) -> None:
     pytest.importorskip("datasette", reason="the optional `serve` extra is not installed")
     from ruven.serve import build_site, make_datasette
