@@ -165,6 +165,14 @@ def test_serve_without_datasette_exits_3(mini: Path, monkeypatch: pytest.MonkeyP
     assert 'pip install -e ".[serve]"' in err
 
 
+def test_build_only_without_sqlite_utils_exits_3(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sqlite_utils", None)  # as if the extra were not installed
+    code, _, err = run_cli("serve", "--package", str(mini), "--build-only", str(tmp_path / "site"))
+    assert code == 3
+    assert "sqlite-utils" in err and 'pip install -e ".[serve]"' in err
+    assert not (tmp_path / "site" / "ruven.db").exists()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
