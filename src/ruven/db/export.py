@@ -56,10 +56,11 @@ def plain(value: Any, delimiter: str = LIST_DELIMITER) -> Any:
 
 @dataclass
 class Rows:
+    """A relation's columns, their DuckDB types and comments, and its rows in batches of plain values."""
+
     columns: list[str]
     types: list[str]  # DuckDB type names
     comments: dict[str, str]
-
     batches: Iterator[list[tuple[Any, ...]]]
 
 
