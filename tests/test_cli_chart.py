@@ -121,3 +121,29 @@ def test_chart_step_adds_the_charts_to_the_release(mini: Path, tmp_path: Path) -
     assert all(a.reproducible and a.bytes > 0 for a in result.artifacts if a.kind == "chart")
     sums = (tmp_path / "dist" / "SHA256SUMS").read_text(encoding="utf-8")
     assert "charts/timeline.png" in sums
+
+
+def test_chart_data_is_read_from_the_typed_connection(mini: Path) -> None:
+    """The charts count what the connection they are given holds (not the CSV text): a connection
+    that shows withdrawn rows makes a withdrawn deployment count."""
+    import ruven
+
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "withdrawn", "Duplicate.")
+    pkg = _load(mini)
+    assert all(r["table"] != "deployments" for r in timeline_rows(pkg))
+    with ruven.connect(pkg, include_withdrawn=True) as con:
+        assert {"year": 2019, "table": "deployments", "rows": 1} in timeline_rows(pkg, con)
+        assert chart_data(pkg, con)["timeline"]["rows"] == timeline_rows(pkg, con)
+
+
+def test_charts_and_info_read_no_csv_and_no_docs_helpers() -> None:
+    """charts and summary go through ruven.db only: no csv module, no ruven.docs (no docs<->charts cycle)."""
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "ruven"
+    for path in [*sorted((src / "charts").glob("*.py")), src / "summary.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not imported & {"csv", "ruven.docs"}, (path.name, imported)
+        assert "read_rows" not in path.read_text(encoding="utf-8"), path.name

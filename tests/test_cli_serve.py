@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, append_row, run_cli, set_cell
+from ruven.db import column_comment, views
 from ruven.package import DataPackage
 
 CHROMIUM_FLAGS = (
@@ -45,7 +46,8 @@ def _build(pkg: Path, out: Path) -> dict:
 def test_build_only_writes_a_typed_sqlite_file(mini: Path, tmp_path: Path) -> None:
     doc = _build(mini, tmp_path / "site")
     assert doc["ok"] is True and doc["tables"]["deployments"] == 1
-    assert set(doc["views"]) == {"citations", "timeline"}
+    assert doc["views"] == [v.name for v in views(DataPackage.load(mini))]  # every research view, in load order
+    assert {"citations", "timeline", "fact_rows"} <= set(doc["views"])
     con = sqlite3.connect(tmp_path / "site" / "ruven.db")
     row = con.execute(
         "SELECT typeof(personnel_best), personnel_best, typeof(cargo_tonnes), start_date, start_date_min, end_date_max, source_ids FROM deployments"
@@ -82,8 +84,11 @@ def test_metadata_comes_from_the_schemas(mini: Path, tmp_path: Path) -> None:
         assert t["description"] == res.description
         assert t["facets"] == [f.name for f in res.fields if f.enum]
         for f in res.fields:
-            assert t["columns"][f.name] == f.description
+            assert t["columns"][f.name] == column_comment(f)  # the typed connection's comment
+            assert f.description in t["columns"][f.name]
     assert tables["timeline"]["facets"] == ["table_name", "confidence"]
+    assert tables["timeline"]["columns"]["title"].startswith("A short label")
+    assert set(tables) == {r.name for r in pkg} | {v.name for v in views(pkg)}
     assert "source_kind" in tables["citations"]["facets"]
 
 
@@ -101,6 +106,36 @@ def test_id_lists_render_as_links() -> None:
     out = render_id_list("SRC-0001;SRC-0999", ";", targets)
     assert out == '<a href="https://example.org/a?x=1&amp;y=2" title="A &quot;page&quot;">SRC-0001</a>; SRC-0999'
     assert render_id_list(None, ";", targets) is None
+
+
+def test_only_http_urls_become_links(mini: Path, tmp_path: Path) -> None:
+    from ruven.serve import build_site, link_targets, render_id_list
+
+    set_cell(mini / "data" / "sources.csv", "SRC-0001", "url", "javascript:alert(1)")
+    set_cell(mini / "data" / "sources.csv", "SRC-0002", "title", '<b>"bold"</b>')
+    pkg = DataPackage.load(mini)
+    site = build_site(pkg, tmp_path / "site")
+    targets = link_targets(pkg, site.db_path)
+    assert targets["SRC-0001"]["url"] == ""  # not a link: shown as escaped text
+    assert targets["SRC-0002"]["url"] == "https://example.org/b"
+    out = render_id_list("SRC-0001;SRC-0002;<x>", ";", targets)
+    assert out is not None and "javascript" not in out and "<x>" not in out and "&lt;x&gt;" in out
+    assert out.startswith("SRC-0001; <a href=\"https://example.org/b\"") and "&lt;b&gt;&quot;bold&quot;&lt;/b&gt;" in out
+    assert targets["DEP-0001"]["url"] == "/ruven/deployments/DEP-0001"
+    # a URL put in by hand is checked too
+    bad = {"SRC-0009": {"url": "data:text/html,<script>", "title": "x"}}
+    assert render_id_list("SRC-0009", ";", bad) == "SRC-0009"
+
+
+def test_serve_titles_are_the_query_titles(mini: Path, tmp_path: Path) -> None:
+    import ruven
+
+    _build(mini, tmp_path / "site")
+    con = sqlite3.connect(tmp_path / "site" / "ruven.db")
+    with ruven.connect(mini) as c:
+        want = c.execute("SELECT id, title, summary FROM timeline").fetchall()
+    assert con.execute("SELECT id, title, summary FROM timeline").fetchall() == want
+    assert ("DEP-0001", "Force A, regular-military, Fixture airport", "Fixture deployment row.") in want
 
 
 def test_datasette_renders_source_links(mini: Path, tmp_path: Path) -> None:
@@ -128,6 +163,14 @@ def test_serve_without_datasette_exits_3(mini: Path, monkeypatch: pytest.MonkeyP
     code, _, err = run_cli("serve", "--package", str(mini), "--port", "9")
     assert code == 3
     assert 'pip install -e ".[serve]"' in err
+
+
+def test_build_only_without_sqlite_utils_exits_3(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sqlite_utils", None)  # as if the extra were not installed
+    code, _, err = run_cli("serve", "--package", str(mini), "--build-only", str(tmp_path / "site"))
+    assert code == 3
+    assert "sqlite-utils" in err and 'pip install -e ".[serve]"' in err
+    assert not (tmp_path / "site" / "ruven.db").exists()
 
 
 def _free_port() -> int:

@@ -248,3 +248,77 @@ def test_several_statements_return_the_last(con: duckdb.DuckDBPyConnection) -> N
     res = run(con, "SELECT 1; SELECT id FROM deployments")
     assert res.columns == ["id"] and res.rows == [("DEP-0001",)]
     assert res.records() == [{"id": "DEP-0001"}]
+
+
+def _set_label(pkg: Path, resource: str, label: list[str]) -> None:
+    import json
+
+    path = pkg / "schemas" / f"{resource}.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["x-ruven"]["label"] = label
+    path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+
+
+def test_titles_come_from_the_one_label_declaration(tmp_path: Path) -> None:
+    """The schema's x-ruven label drives the views' title, serve's copy of them and `ruven add`."""
+    from ruven.add import Session
+    from ruven.db import label_fields
+
+    pkg = copy_package(tmp_path)
+    loaded = DataPackage.load(pkg)
+    assert label_fields(loaded.resource("arms_purchases")) == ["designation", "category", "supplier_id"]
+    with ruven.connect(pkg) as c:
+        assert c.execute("SELECT title FROM timeline WHERE id = 'ARM-0001'").fetchall() == [("Fixture-1, aircraft, Company A",)]
+    _set_label(pkg, "arms_purchases", ["supplier_id", "designation"])
+    _set_label(pkg, "actors", ["name", "country"])  # a label through a foreign key follows the actor's label
+    with ruven.connect(pkg) as c:
+        assert c.execute("SELECT title FROM fact_rows WHERE id = 'ARM-0001'").fetchall() == [("Company A, RU, Fixture-1",)]
+    assert Session(DataPackage.load(pkg)).label("arms_purchases", read_csv(pkg / "data" / "arms_purchases.csv")[0]) == "Company A, RU, Fixture-1"
+
+
+def test_a_table_without_a_label_is_titled_by_its_id(tmp_path: Path) -> None:
+    import json
+
+    pkg = copy_package(tmp_path)
+    path = pkg / "schemas" / "agreements.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    del schema["x-ruven"]
+    path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+    with ruven.connect(pkg) as c:
+        assert c.execute("SELECT title FROM fact_rows WHERE id = 'AGR-0001'").fetchall() == [("AGR-0001",)]
+
+
+def test_real_titles_follow_the_declaration() -> None:
+    """The title the issue measured: one form in every output (the equivalence test checks serve)."""
+    arm = next(r for r in read_csv(REPO / "data" / "arms_purchases.csv") if r["id"] == "ARM-0001")
+    names = {r["id"]: r["name"] for r in read_csv(REPO / "data" / "actors.csv")}
+    with ruven.connect(REPO) as c:
+        (title,) = c.execute("SELECT title FROM timeline WHERE id = 'ARM-0001'").fetchone()
+    assert title == f"{arm['designation']}, {arm['category']}, {names[arm['supplier_id']]}"
+    assert title.endswith(", Rosoboronexport")
+
+
+@pytest.mark.slow
+def test_the_view_sql_files_are_package_data(tmp_path: Path) -> None:
+    """An installed wheel carries the views' .sql files (pyproject package-data), and they load."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from ruven.db.views import view_files
+
+    names = {vf.name for vf in view_files()}
+    assert {"citations", "fact_rows", "timeline", "single_source_rows"} <= names
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = tmp_path.glob("ruven-*.whl")
+    members = set(zipfile.ZipFile(wheel).namelist())
+    sql = {Path(m).name for m in members if m.startswith("ruven/db/sql/")}
+    on_disk = {p.name for p in (root / "src" / "ruven" / "db" / "sql").glob("*.sql")}
+    assert on_disk and sql == on_disk

@@ -23,8 +23,8 @@ def connect(package: Any = None, **kwargs: Any) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection holding one typed table per resource and the views.
 
     ``package`` is a path to ``datapackage.json`` or its folder (default: the package found
-    from the current directory). See :func:`ruven.query.connect`.
+    from the current directory). See :func:`ruven.db.connect`.
     """
-    from ruven.query import connect as _connect
+    from ruven.db import connect as _connect
 
     return _connect(package, **kwargs)

@@ -36,8 +36,6 @@ from ruven.report import Finding, ValidationReport, truncate
 from ruven.validate import codes
 from ruven.validate.messages import constraint_message, field_format, rule_message, type_message
 
-#: Columns whose text labels a row in search results and pick lists, best first.
-LABEL_FIELDS = ("name", "designation", "project", "title", "publisher", "url", "summary", "quote")
 
 
 @dataclass
@@ -184,10 +182,15 @@ class Session:
         return out
 
     def label(self, resource: str, row: dict[str, str]) -> str:
-        for name in LABEL_FIELDS:
-            if row.get(name):
-                return truncate(row[name], 70)
-        return ""
+        """A row's label in search results and pick lists: the fields its schema declares in
+        ``x-ruven.label`` (:mod:`ruven.db.labels`, the same label as the views' ``title``)."""
+        from ruven.db.labels import label_text
+
+        return truncate(label_text(self.pkg.resource(resource), row, self._referenced), 70)
+
+    def _referenced(self, resource: str, field: str, value: str) -> dict[str, str] | None:
+        rows = self.rows(resource) + [r.values for r in self.pending if r.resource == resource]
+        return next((r for r in rows if r.get(field) == value), None)
 
     def search(self, resource: str, text: str, limit: int = 15) -> list[tuple[str, str]]:
         """Rows of ``resource`` whose cells contain ``text`` (case-insensitive): (id, label)."""

@@ -1,10 +1,13 @@
-"""Browse the package in Datasette: a SQLite file built from the package, and its metadata.
+"""Browse the package in Datasette: a SQLite file copied from the typed connection, and its metadata.
 
-``build_site`` writes ``ruven.db`` (one typed table per resource, partial-date bounds, id lists
-as text, the ``citations`` and ``timeline`` views) and ``metadata.json`` (titles, table and
-column descriptions from the schemas, facets on every enumerated column, the licence). The
-SQLite file is written with the standard library, so building needs no extra; serving needs
-the optional ``serve`` extra (Datasette), imported only inside the functions that serve.
+``build_site`` writes ``ruven.db`` and ``metadata.json``. The SQLite file holds what the typed
+DuckDB connection (:mod:`ruven.db`) holds, copied with sqlite-utils: one table per resource
+(every row, withdrawn ones included, as in the CSV; partial dates with their ``_min`` / ``_max``
+day bounds; id lists as ``;``-joined text) and every research view as a table of its rows
+(``timeline``, ``citations``, ...), so titles and values are the ones ``ruven query`` gives.
+The metadata carries the connection's table and column comments, facets on every enumerated
+column and the licence. Building and serving need the optional ``serve`` extra (sqlite-utils,
+Datasette), imported only inside the functions that use them.
 """
 
 from __future__ import annotations
@@ -12,16 +15,18 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sqlite3
 import tempfile
 import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlparse
 
-from ruven.docs import licence, live_rows, source_field
 from ruven.errors import RuvenError
-from ruven.package import DataPackage, Field, Resource, date_bounds
+from ruven.package import DataPackage
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
 
 DB_NAME = "ruven"
 DB_FILE = f"{DB_NAME}.db"
@@ -33,9 +38,10 @@ CSS = """dl.column-descriptions { max-height: 10em; overflow-y: auto; border: 1p
 dl.column-descriptions dd { margin-bottom: 0.2em; }
 td.col-source_ids a, td.col-about_ids a { white-space: nowrap; }
 """
-SQL_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "INTEGER", "date": "TEXT", "string": "TEXT"}
-#: Fields that make a short human label for a fact row in the timeline (those a table has, in this order).
-LABEL_FIELDS = ("title", "designation", "category", "project", "personnel_kind", "location", "speaker_role")
+#: SQLite column type of a DuckDB column type (anything else is text: dates as ISO text, lists joined).
+SQLITE_TYPES: dict[str, type] = {"BIGINT": int, "INTEGER": int, "BOOLEAN": int, "DOUBLE": float, "FLOAT": float}
+#: URL schemes a source link may have; any other URL is shown as text.
+LINK_SCHEMES = ("http", "https")
 INSTALL_HINT = 'install the optional extra: pip install -e ".[serve]" (Datasette and sqlite-utils)'
 
 
@@ -54,227 +60,126 @@ class SiteBuild:
         return {"ok": True, **asdict(self)}
 
 
-def q(name: str) -> str:
-    """Quote an SQLite identifier."""
-    return '"' + name.replace('"', '""') + '"'
+def _load(package: DataPackage | str | os.PathLike[str] | None) -> DataPackage:
+    return package if isinstance(package, DataPackage) else DataPackage.load(package)
 
 
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def _require_sqlite_utils() -> None:
+    if importlib.util.find_spec("sqlite_utils") is None:
+        raise ServeError("sqlite-utils is not installed, so `ruven serve` cannot build its SQLite file", INSTALL_HINT)
 
 
 # --------------------------------------------------------------------------- SQLite
 
 
-def columns(res: Resource) -> list[tuple[str, str, str]]:
-    """``(column, SQL type, description)`` of a resource's SQLite table: its fields, and after each
-    partial date its ``_min`` and ``_max`` day bounds."""
-    out = []
-    for f in res.fields:
-        out.append((f.name, SQL_TYPES.get(f.type, "TEXT"), f.description))
-        if f.is_partial_date:
-            out.append((f"{f.name}_min", "TEXT", f"First day `{f.name}` covers (ISO date; derived from the partial date)."))
-            out.append((f"{f.name}_max", "TEXT", f"Last day `{f.name}` covers (ISO date; derived from the partial date)."))
-    return out
+def copy_to_sqlite(con: duckdb.DuckDBPyConnection, pkg: DataPackage, path: str | os.PathLike[str]) -> dict[str, int]:
+    """Copy every relation an output holds (:func:`ruven.db.export.relations`) from the typed
+    connection ``con`` into a new SQLite file at ``path``; returns row counts by name."""
+    import sqlite_utils
 
+    from ruven.db.export import relations, rows
 
-def _convert(f: Field, value: str | None) -> Any:
-    if value is None or value == "":
-        return None
+    db = sqlite_utils.Database(str(path))
+    counts: dict[str, int] = {}
     try:
-        if f.type == "integer":
-            return int(value)
-        if f.type == "number":
-            return float(value)
-        if f.type == "boolean":
-            true = f.descriptor.get("trueValues", ["true", "True", "TRUE", "1"])
-            false = f.descriptor.get("falseValues", ["false", "False", "FALSE", "0"])
-            if value in true:
-                return 1
-            if value in false:
-                return 0
-    except ValueError:
-        pass
-    return value  # kept as written; `ruven validate` reports it
-
-
-def _create_table(res: Resource) -> str:
-    cols = []
-    pk = res.primary_key
-    for name, sql_type, _ in columns(res):
-        cols.append(f"{q(name)} {sql_type}" + (" PRIMARY KEY" if pk == [name] else ""))
-    if len(pk) > 1:
-        cols.append("PRIMARY KEY (" + ", ".join(q(k) for k in pk) + ")")
-    for fk in res.foreign_keys:
-        cols.append(f"FOREIGN KEY ({q(fk.field)}) REFERENCES {q(fk.resource)}({q(fk.reference_field)})")
-    return f"CREATE TABLE {q(res.name)} (\n  " + ",\n  ".join(cols) + "\n)"
-
-
-def _least(exprs: list[str], fn: str) -> str:
-    """NULL-ignoring min/max of SQL expressions (SQLite's scalar min/max return NULL on any NULL)."""
-    if not exprs:
-        return "NULL"
-    if len(exprs) == 1:
-        return exprs[0]
-    rotated = [exprs[i:] + exprs[:i] for i in range(len(exprs))]
-    return f"{fn}(" + ", ".join("coalesce(" + ", ".join(r) + ")" for r in rotated) + ")"
-
-
-def view_sql(pkg: DataPackage) -> dict[str, str]:
-    """``citations`` and ``timeline`` view definitions (live rows only), generated from the schemas."""
-    facts = pkg.fact_tables
-    if not facts:
-        return {}
-    sources = pkg.resources.get("sources")
-    src_cols = [n for n in sources.field_names if n != "id"] if sources is not None else []
-    cite_parts = []
-    time_parts = []
-    for res in facts:
-        sf = source_field(res)
-        live = "t.withdrawn IS NULL" if "withdrawn" in res.field_names else "1"
-        if sf is not None:
-            ids = f"'[\"' || replace(t.{q(sf.name)}, {lit(sf.delimiter)}, '\",\"') || '\"]'"
-            cite_parts.append(
-                f"SELECT {lit(res.name)} AS table_name, t.id AS row_id, j.value AS source_id "
-                f"FROM {q(res.name)} t, json_each({ids}) j WHERE {live} AND t.{q(sf.name)} IS NOT NULL"
+        db.execute("PRAGMA foreign_keys = OFF")
+        for rel in relations(pkg):
+            data = rows(con, rel.source)
+            res = pkg.resources.get(rel.name) if rel.kind == "table" else None
+            pk = res.primary_key if res is not None and res.primary_key else None
+            table = db.table(rel.name)
+            table.create(
+                {c: SQLITE_TYPES.get(t, str) for c, t in zip(data.columns, data.types, strict=True)},
+                pk=(pk[0] if pk and len(pk) == 1 else tuple(pk) if pk else None),
             )
-        dates = [f.name for f in res.fields if f.is_partial_date]
-        actor_fk = next((fk for fk in res.foreign_keys if fk.resource == "actors"), None)
-        label = ([f"a.{q('name')}"] if actor_fk else []) + [f"t.{q(n)}" for n in LABEL_FIELDS if n in res.field_names]
-        title = "rtrim(" + " || ".join(f"coalesce({e} || ', ', '')" for e in label) + ", ', ')" if label else "t.id"
-        summary = "t.summary" if "summary" in res.field_names else ("coalesce(t.quote_en, t.quote)" if "quote" in res.field_names else "NULL")
-        join = f"LEFT JOIN actors a ON a.id = t.{q(actor_fk.field)}" if actor_fk else ""
-        n_src = (
-            f"CASE WHEN t.{q(sf.name)} IS NULL THEN 0 ELSE length(t.{q(sf.name)}) - length(replace(t.{q(sf.name)}, {lit(sf.delimiter)}, '')) + 1 END"
-            if sf
-            else "0"
-        )
-        mins = _least(["t." + q(d + "_min") for d in dates], "min")
-        maxs = _least(["t." + q(d + "_max") for d in dates], "max")
-        time_parts.append(
-            f"SELECT {mins} AS date_min, {maxs} AS date_max, {lit(res.name)} AS table_name, t.id AS id, "
-            f"{title} AS title, {summary} AS summary, "
-            f"{'t.confidence' if 'confidence' in res.field_names else 'NULL'} AS confidence, "
-            f"{'t.' + q(dates[0]) if dates else 'NULL'} AS date_text, {n_src} AS n_sources, "
-            f"{'t.' + q(sf.name) if sf else 'NULL'} AS source_ids "
-            f"FROM {q(res.name)} t {join} WHERE {live}"
-        )
-    out = {}
-    if cite_parts and sources is not None:
-        cols = ", ".join(f"s.{q(n)} AS {q('source_' + n)}" for n in src_cols)
-        out["citations"] = (
-            f"SELECT c.table_name, c.row_id, c.source_id, {cols} FROM ({' UNION ALL '.join(cite_parts)}) c "
-            f"LEFT JOIN {q(sources.name)} s ON s.id = c.source_id ORDER BY c.table_name, c.row_id, c.source_id"
-        )
-    out["timeline"] = f"SELECT * FROM ({' UNION ALL '.join(time_parts)}) WHERE date_min IS NOT NULL ORDER BY date_min, date_max, table_name, id"
-    return out
+            counts[rel.name] = 0
+            for batch in data.batches:
+                table.insert_all((dict(zip(data.columns, r, strict=True)) for r in batch), batch_size=1000)
+                counts[rel.name] += len(batch)
+        fks = [(res.name, fk.field, fk.resource, fk.reference_field) for res in pkg for fk in res.foreign_keys]
+        if fks:
+            db.add_foreign_keys(fks)
+        for res in pkg:
+            for f in res.fields:
+                if f.enum or (f.name.endswith("_id") and f.name != "id"):
+                    db.table(res.name).create_index([f.name], index_name=f"idx_{res.name}_{f.name}")
+    finally:
+        db.close()
+    return counts
 
 
-VIEW_COLUMNS = {
-    "timeline": {
-        "date_min": "Earliest day any of the row's dates covers.",
-        "date_max": "Latest day any of the row's dates covers (an end or delivery date when there is one).",
-        "table_name": "The fact table the row is in.",
-        "id": "The row's `id`.",
-        "title": "A short label: who or what (actor, designation, project or speaker).",
-        "summary": "The row's summary; for statements the quote (`quote_en`, else `quote`).",
-        "confidence": "confirmed, reported or disputed.",
-        "date_text": "The row's first date as written (a partial date).",
-        "n_sources": "How many sources the row cites.",
-        "source_ids": "The sources the row cites (links to the pages).",
-    },
-    "citations": {
-        "table_name": "The fact table the row is in.",
-        "row_id": "The fact row's `id`.",
-        "source_id": "One of the row's `source_ids`.",
-    },
-}
-VIEW_DESCRIPTIONS = {
-    "timeline": "Every dated live row of the fact tables in one shape, in date order.",
-    "citations": "One row per fact row and source it cites (live rows only), joined to the sources table.",
-}
+def build_sqlite(
+    package: DataPackage | str | os.PathLike[str] | None,
+    path: str | os.PathLike[str],
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> dict[str, int]:
+    """Write the package into a new SQLite file at ``path`` (replaced atomically) from the typed
+    connection ``con`` (opened here when not given); returns row counts."""
+    import sqlite3
 
-
-def build_sqlite(package: DataPackage | str | os.PathLike[str] | None, path: str | os.PathLike[str]) -> dict[str, int]:
-    """Write the package into a new SQLite file at ``path`` (replaced atomically); returns row counts."""
-    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    _require_sqlite_utils()
+    pkg = _load(package)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
-    counts: dict[str, int] = {}
+    Path(tmp).unlink()
+    own = con is None
+    if con is None:
+        from ruven.db import connect
+
+        con = connect(pkg)
     try:
-        con = sqlite3.connect(tmp)
-        try:
-            con.execute("PRAGMA foreign_keys = OFF")
-            for res in pkg:
-                con.execute(_create_table(res))
-                rows = res.read_rows() if res.path.exists() else []
-                cols = columns(res)
-                insert = f"INSERT INTO {q(res.name)} ({', '.join(q(c[0]) for c in cols)}) VALUES ({', '.join('?' for _ in cols)})"
-                values = []
-                for r in rows:
-                    rec: list[Any] = []
-                    for f in res.fields:
-                        raw = r.get(f.name)
-                        rec.append(_convert(f, raw))
-                        if f.is_partial_date:
-                            b = date_bounds(raw or "")
-                            rec += [b[0], b[1]] if b else [None, None]
-                    values.append(rec)
-                con.executemany(insert, values)
-                counts[res.name] = len(values)
-                for f in res.fields:
-                    if f.enum or (f.name.endswith("_id") and f.name != "id"):
-                        con.execute(f"CREATE INDEX {q('idx_' + res.name + '_' + f.name)} ON {q(res.name)}({q(f.name)})")
-            for name, sql in view_sql(pkg).items():
-                con.execute(f"CREATE VIEW {q(name)} AS {sql}")
-            con.commit()
-        finally:
-            con.close()
+        counts = copy_to_sqlite(con, pkg, tmp)
         os.replace(tmp, target)
-    except sqlite3.Error as exc:
-        Path(tmp).unlink(missing_ok=True)
+    except (sqlite3.Error, ValueError) as exc:
         raise ServeError(f"cannot build the SQLite file: {exc}", "run `ruven validate` and fix what it reports", location=str(target)) from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+        if own:
+            con.close()
     return counts
 
 
 # --------------------------------------------------------------------------- Datasette metadata
 
 
-def datasette_metadata(pkg: DataPackage) -> dict[str, Any]:
-    """Datasette metadata: titles, descriptions (table and column) from the schemas, facets on every
-    enumerated column, sort order, licence and source."""
+def facets(pkg: DataPackage, columns: list[str]) -> list[str]:
+    """The columns of a view worth a facet: ``table_name`` and those holding an enumerated field
+    (``source_<field>`` for a field of the sources table)."""
+    enums = {f.name for res in pkg for f in res.fields if f.enum}
+    sources = pkg.resources.get("sources")
+    source_enums = {f"source_{f.name}" for f in sources.fields if f.enum} if sources is not None else set()
+    return [c for c in columns if c == "table_name" or c in enums or c in source_enums]
+
+
+def datasette_metadata(pkg: DataPackage, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Datasette metadata: titles, table and column descriptions (the typed connection's
+    comments, written from the schemas), facets on every enumerated column, sort order,
+    licence and source."""
+    from ruven.db.export import comments, relations
+    from ruven.docs import licence
+
+    notes = comments(con)
     lic = licence(pkg)
     tables: dict[str, Any] = {}
-    for res in pkg:
+    for rel in relations(pkg):
+        cols = notes.get(rel.source, {})
         meta: dict[str, Any] = {
-            "title": res.title,
-            "description": res.description,
-            "columns": {name: desc for name, _, desc in columns(res) if desc},
-            "facets": [f.name for f in res.fields if f.enum],
+            "title": rel.title,
+            "description": rel.description,
+            "columns": {c: text for c, text in cols.items() if text},
         }
-        if "id" in res.field_names:
-            meta["sort"] = "id"
-        if "name" in res.field_names:
-            meta["label_column"] = "name"
-        tables[res.name] = meta
-    sources = pkg.resources.get("sources")
-    if pkg.fact_tables:
-        tables["timeline"] = {
-            "title": "Timeline",
-            "description": VIEW_DESCRIPTIONS["timeline"],
-            "columns": VIEW_COLUMNS["timeline"],
-            "facets": ["table_name", "confidence"],
-        }
-        if sources is not None:
-            src_cols = {f"source_{f.name}": f"`sources.{f.name}` of the cited source: {f.description}" for f in sources.fields if f.name != "id"}
-            tables["citations"] = {
-                "title": "Citations",
-                "description": VIEW_DESCRIPTIONS["citations"],
-                "columns": VIEW_COLUMNS["citations"] | src_cols,
-                "facets": ["table_name"] + [f"source_{f.name}" for f in sources.fields if f.enum],
-            }
+        res = pkg.resources.get(rel.name) if rel.kind == "table" else None
+        if res is not None:
+            meta["facets"] = [f.name for f in res.fields if f.enum]
+            if "id" in res.field_names:
+                meta["sort"] = "id"
+            if "name" in res.field_names:
+                meta["label_column"] = "name"
+        else:
+            meta["facets"] = facets(pkg, list(cols))
+        tables[rel.name] = meta
     return {
         "title": pkg.title,
         "description": str(pkg.descriptor.get("description", "")),
@@ -287,39 +192,71 @@ def datasette_metadata(pkg: DataPackage) -> dict[str, Any]:
 
 
 def build_site(package: DataPackage | str | os.PathLike[str] | None, out_dir: str | os.PathLike[str]) -> SiteBuild:
-    """Write ``ruven.db`` and ``metadata.json`` into ``out_dir``."""
-    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    """Write ``ruven.db`` and ``metadata.json`` into ``out_dir``, both from one typed connection."""
+    from ruven.db import connect, views
+
+    _require_sqlite_utils()
+    pkg = _load(package)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ServeError(f"cannot create {out}: {exc.strerror}", "choose a folder you can write to", location=str(out)) from exc
     db = out / DB_FILE
-    counts = build_sqlite(pkg, db)
+    with connect(pkg) as con:
+        counts = build_sqlite(pkg, db, con)
+        metadata = datasette_metadata(pkg, con)
     meta_path = out / METADATA_FILE
     tmp = meta_path.with_name(f".{METADATA_FILE}.tmp")
-    tmp.write_text(json.dumps(datasette_metadata(pkg), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, meta_path)
     css = out / CSS_FILE
     css.write_text(CSS, encoding="utf-8")
-    return SiteBuild(str(db), str(meta_path), counts, list(view_sql(pkg)))
+    names = {v.name for v in views(pkg)}
+    return SiteBuild(str(db), str(meta_path), {n: c for n, c in counts.items() if n not in names}, [n for n in counts if n in names])
 
 
 # --------------------------------------------------------------------------- links and serving
 
 
-def link_targets(pkg: DataPackage) -> dict[str, dict[str, str]]:
-    """For every id-list field's referenced table: id -> {"url", "title"}. Sources link to their own
-    URL; other rows link to their Datasette row page (``url`` relative)."""
+def is_link(url: str) -> bool:
+    """Whether ``url`` may become a link: only absolute http(s) URLs (no ``javascript:``, no ``data:``)."""
+    try:
+        parsed = urlparse(url.strip())
+    except ValueError:
+        return False
+    return parsed.scheme.lower() in LINK_SCHEMES and bool(parsed.netloc)
+
+
+def link_targets(pkg: DataPackage, db_path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
+    """For every id-list field's referenced table: id -> {"url", "title"}, read from the built
+    SQLite file. Sources link to their own URL when it is http(s) (else ``url`` is empty and the
+    id shows as text); other rows link to their Datasette row page (``url`` relative)."""
+    import sqlite3
+
+    from ruven.db.labels import summary_fields
+
     out: dict[str, dict[str, str]] = {}
-    for res in pkg:
-        if res.name == "sources":
-            for r in res.read_rows() if res.path.exists() else []:
-                out[r.get("id", "")] = {"url": r.get("url", ""), "title": " · ".join(x for x in (r.get("publisher"), r.get("title"), r.get("published")) if x)}
-        elif res.id_prefix:
-            for r in live_rows(res):
-                out[r.get("id", "")] = {"url": f"/{DB_NAME}/{res.name}/{r.get('id', '')}", "title": r.get("summary") or res.title}
+    con = sqlite3.connect(f"file:{Path(db_path).as_posix()}?mode=ro", uri=True)
+    try:
+        for res in pkg:
+            if res.name == "sources":
+                for i, url, publisher, title, published in con.execute("SELECT id, url, publisher, title, published FROM sources"):
+                    text = " · ".join(str(x) for x in (publisher, title, published) if x)
+                    out[str(i)] = {"url": str(url or "") if is_link(str(url or "")) else "", "title": text}
+            elif res.id_prefix:
+                summary = [n for n in summary_fields(res) if n in res.field_names]
+                expr = f"coalesce({', '.join(_q(n) for n in summary)})" if len(summary) > 1 else (_q(summary[0]) if summary else "NULL")
+                live = ' WHERE "withdrawn" IS NULL' if "withdrawn" in res.field_names else ""
+                for i, text in con.execute(f"SELECT id, {expr} FROM {_q(res.name)}{live}"):
+                    out[str(i)] = {"url": f"/{DB_NAME}/{quote(res.name)}/{quote(str(i), safe='')}", "title": str(text or res.title)}
+    finally:
+        con.close()
     return out
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def id_list_columns(pkg: DataPackage) -> dict[str, str]:
@@ -337,7 +274,7 @@ def render_id_list(value: Any, delimiter: str, targets: dict[str, dict[str, str]
     for raw in value.split(delimiter):
         i = raw.strip()
         t = targets.get(i)
-        if t and t["url"]:
+        if t and t["url"] and (t["url"].startswith(f"/{DB_NAME}/") or is_link(t["url"])):
             parts.append(f'<a href="{escape(t["url"], quote=True)}" title="{escape(t["title"], quote=True)}">{escape(i)}</a>')
         else:
             parts.append(escape(i))
@@ -358,7 +295,7 @@ def make_datasette(package: DataPackage | str | os.PathLike[str] | None, site: S
     from datasette.plugins import pm
     from markupsafe import Markup
 
-    targets = link_targets(pkg)
+    targets = link_targets(pkg, site.db_path)
     lists = id_list_columns(pkg)
 
     def render_cell(value: Any, column: str) -> Any:

@@ -16,11 +16,13 @@ from ruven.cli.output import echo_json, format_option, package_option
 def serve(package: str | None, fmt: str, host: str, port: int, build_only: str | None) -> int:
     """Browse the package in Datasette: every table and the timeline, with sources as links.
 
-    Builds a SQLite file from the package (typed from the schemas; partial dates with their
-    _min/_max day bounds; id lists as text; views `timeline` and `citations`) and Datasette
-    metadata (table and column descriptions from the schemas, facets on every enumerated
-    column), then serves it until Ctrl-C. Source ids in `source_ids` link to the source's page.
-    Serving needs the optional extra: pip install -e ".[serve]" (exit 3 without it).
+    Copies the typed connection that `ruven query` uses into a SQLite file (every table with
+    all its rows; partial dates with their _min/_max day bounds; id lists as `;`-joined text;
+    every research view, `timeline` and `citations` among them, as a table of its rows, so the
+    titles are the same) and writes Datasette metadata (table and column descriptions from the
+    schemas, facets on every enumerated column), then serves it until Ctrl-C. Source ids in
+    `source_ids` link to the source's page when its URL is http(s). Building and serving need
+    the optional extra: pip install -e ".[serve]" (exit 3 without it).
 
     \b
     Examples:

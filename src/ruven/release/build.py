@@ -1,7 +1,7 @@
 """``build()``: the release artifacts, made from the package with nothing downloaded.
 
 The build opens one DuckDB database (the future ``<name>-<version>.duckdb``), loads the
-package into it with :func:`ruven.query.load`, runs the artifact steps in :data:`STEPS`
+package into it with :func:`ruven.db.load`, runs the artifact steps in :data:`STEPS`
 against it, closes and moves the database into place, and writes ``SHA256SUMS`` last.
 
 Adding an artifact (charts, a codebook PDF, ...) means writing one step function
@@ -15,7 +15,6 @@ Core module: it never prints and never exits; progress goes to the ``progress`` 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import time
@@ -23,15 +22,13 @@ from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ruven.db import all_table, ident, open_database, typed_columns
 from ruven.errors import BuildError, RuvenError, UsageError
 from ruven.package import DataPackage
-from ruven.query import all_table, ident, open_database, typed_columns
+from ruven.release.context import Artifact, BuildContext, Step
 from ruven.release.repro import atomic_path, build_time, sha256_file, write_zip
-
-if TYPE_CHECKING:  # pragma: no cover
-    import duckdb
 
 #: Files from the package root that go into the zip when they exist (besides the descriptor,
 #: the resources' data and schemas, and validation/).
@@ -50,51 +47,6 @@ DUCKDB_NOT_REPRODUCIBLE = (
     "DuckDB's storage format is not byte-stable: block allocation, checkpoint layout and "
     "internal ids depend on threading and timing; the tables and views it holds are the same"
 )
-
-
-@dataclass
-class Artifact:
-    """One file the build wrote."""
-
-    path: Path
-    relpath: str
-    kind: str
-    description: str
-    reproducible: bool = True
-    note: str = ""
-    bytes: int = 0
-    sha256: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.relpath,
-            "kind": self.kind,
-            "description": self.description,
-            "bytes": self.bytes,
-            "sha256": self.sha256,
-            "reproducible": self.reproducible,
-            "note": self.note,
-        }
-
-
-@dataclass
-class BuildContext:
-    """What a build step gets: the package, the output folder, the loaded database and the build time."""
-
-    package: DataPackage
-    out: Path
-    stem: str  # "<name>-<version>", the prefix of the release files
-    when: dt.datetime  # the fixed time stamped into artifacts
-    con: duckdb.DuckDBPyConnection
-    progress: Callable[[str], None]
-    artifacts: list[Artifact] = field(default_factory=list)
-
-    def add(self, path: Path, kind: str, description: str, *, reproducible: bool = True, note: str = "") -> Artifact:
-        art = Artifact(path, path.relative_to(self.out).as_posix(), kind, description, reproducible, note)
-        art.bytes = path.stat().st_size
-        art.sha256 = sha256_file(path)
-        self.artifacts.append(art)
-        return art
 
 
 @dataclass
@@ -120,9 +72,6 @@ class BuildResult:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "artifacts": [a.to_dict() for a in self.artifacts],
         }
-
-
-Step = Callable[[BuildContext], None]
 
 
 # --------------------------------------------------------------------------- steps
@@ -233,7 +182,7 @@ def build(
     """
     import duckdb
 
-    from ruven.query import load
+    from ruven.db import load
 
     chosen = list(STEPS if steps is None else steps)
     unknown = set(skip) - {step_name(s) for s in chosen}

@@ -17,12 +17,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ruven.db import WITHDRAWN, all_table, citation, ident, typed_columns
 from ruven.docs import licence_statement
-from ruven.query import WITHDRAWN, all_table, citation, ident, typed_columns
 from ruven.release.repro import atomic_path, normalise_zip
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ruven.release.build import BuildContext
+    from ruven.release.context import BuildContext
 
 MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header
 BATCH = 10_000

@@ -1,0 +1,13 @@
+-- description: Every live row of the fact tables in one shape: table, id, dates, title, summary, confidence, sources.
+-- column table_name: The fact table the row is in.
+-- column id: The row's `id`.
+-- column date_text: The row's first date as written (a partial date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+-- column date_min: Earliest day any of the row's dates covers.
+-- column date_max: Latest day any of the row's dates covers (an end or delivery date when there is one).
+-- column title: A short label: who or what (the fields the table's schema names in `x-ruven.label`; an actor id gives the actor's name).
+-- column summary: The row's summary; for statements the quote (`quote_en`, else `quote`).
+-- column confidence: confirmed, reported or disputed.
+-- column source_ids: The sources the row cites.
+-- column n_sources: How many sources the row cites.
+-- part: fact_rows.part.sql
+${parts}
