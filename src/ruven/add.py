@@ -37,7 +37,6 @@ from ruven.validate import codes
 from ruven.validate.messages import constraint_message, field_format, rule_message, type_message
 
 
-
 @dataclass
 class Problem:
     """Why one answer is refused, with what to do instead: a registered finding code
