@@ -89,7 +89,7 @@ def test_a_new_row_makes_the_charts_drift_and_docs_redraws_them(tmp_path: Path) 
 
 
 def test_datasheet_figures_are_computed_from_the_data(tmp_path: Path) -> None:
-    from ruven.docs import datasheet_figures
+    from ruven.docs.figures import datasheet_figures
     from ruven.package import DataPackage
 
     pkg = copy_package(tmp_path)
@@ -111,7 +111,7 @@ def test_datasheet_has_the_gebru_sections_and_live_figures() -> None:
     text = (REPO / "docs" / "datasheet.md").read_text(encoding="utf-8")
     for heading in ("Motivation", "Composition", "Collection process", "Preprocessing", "Uses", "Distribution", "Maintenance", "Known gaps and biases"):
         assert re.search(rf"^## {heading}", text, re.M), heading
-    from ruven.docs import datasheet_figures
+    from ruven.docs.figures import datasheet_figures
     from ruven.package import DataPackage
 
     fig = datasheet_figures(DataPackage.load(REPO))
@@ -120,7 +120,7 @@ def test_datasheet_has_the_gebru_sections_and_live_figures() -> None:
 
 def test_state_media_figures_come_from_state_affiliation(mini: Path) -> None:
     """The datasheet counts state media from `sources.state_affiliation`, not from publisher names."""
-    from ruven.docs import datasheet_figures
+    from ruven.docs.figures import datasheet_figures
     from ruven.package import DataPackage
 
     assert datasheet_figures(DataPackage.load(mini))["sources"]["groups"]["state_media"]["sources"] == 0
@@ -150,7 +150,7 @@ def test_missing_markers_are_a_clear_failure(tmp_path: Path) -> None:
 
 
 def test_licence_stated_alike_in_readme_descriptor_and_citation() -> None:
-    from ruven.docs import licence_statement
+    from ruven.citation import licence_statement
     from ruven.package import DataPackage
 
     pkg = DataPackage.load(REPO)
@@ -213,7 +213,7 @@ def test_citation_cff_matches_the_vendored_cff_schema() -> None:
 def test_licence_in_the_xlsx_about_sheet_is_the_same_statement(mini: Path, tmp_path: Path) -> None:
     import openpyxl
 
-    from ruven.docs import licence_statement
+    from ruven.citation import licence_statement
     from ruven.package import DataPackage
     from ruven.release.build import build, xlsx_step
 

@@ -8,8 +8,8 @@ free id, the tables a reference points to) comes from the Table Schema through
 files, gives the rows whose id ruven proposed the next free id (recomputed inside the lock,
 so concurrent ``ruven add`` never collide), inserts the rows into a copy of the package,
 validates that copy through every layer and compares it with the package as it was: only
-findings the new rows cause block the write. The file is then written through a temp file
-and ``os.replace``; the new row is inserted at its place in primary-key order and every
+findings the new rows cause block the write. The file is then written atomically
+(:func:`ruven.fs.atomic_write_text`); the new row is inserted at its place in primary-key order and every
 other byte of the file stays as it was.
 """
 
@@ -24,13 +24,14 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruven.canonical import atomic_write_text, csv_line, normalize_cell
+from ruven.canonical import csv_line, normalize_cell
 from ruven.errors import RuvenError, UsageError
+from ruven.fs import atomic_write_text, locks
 from ruven.package import DataPackage, Field, Resource, date_bounds
 from ruven.report import Finding, ValidationReport, truncate
 from ruven.validate.messages import constraint_message, field_format, rule_message, type_message
@@ -355,24 +356,9 @@ def line_ids(text: str, res: Resource) -> dict[int, str]:
     return {ln: ";".join(k) for k, _, ln in _parse(text, res).records}
 
 
-@contextmanager
-def table_locks(pkg: DataPackage, resources: Sequence[str]) -> Iterator[None]:
-    """Exclusive advisory locks (``fcntl.flock``) on ``data/.<resource>.lock``, taken in name order."""
-    import fcntl
-
-    fds: list[int] = []
-    try:
-        for name in sorted(set(resources)):
-            res = pkg.resource(name)
-            lock = res.path.parent / f".{name}.lock"
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-            fds.append(fd)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        for fd in reversed(fds):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+def table_locks(pkg: DataPackage, resources: Sequence[str]) -> AbstractContextManager[None]:
+    """Exclusive locks (:func:`ruven.fs.locks`, filelock) on ``data/.<resource>.lock``, taken in name order."""
+    return locks([pkg.resource(name).path.parent / f".{name}.lock" for name in set(resources)])
 
 
 def _package_files(pkg: DataPackage) -> list[Path]:

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruven.docs import live_rows, row_year, source_field, split_ids
 from ruven.errors import RuvenError
 from ruven.package import DataPackage, Resource
+from ruven.rows import live_rows, row_year, source_field, split_ids
 
 FORMATS = ("png", "svg")
 DEFAULT_OUT = "docs/charts"

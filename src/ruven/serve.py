@@ -19,9 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruven.docs import licence, live_rows, source_field
+from ruven.citation import licence
 from ruven.errors import RuvenError
 from ruven.package import DataPackage, Field, Resource, date_bounds
+from ruven.rows import live_rows, source_field
 
 DB_NAME = "ruven"
 DB_FILE = f"{DB_NAME}.db"

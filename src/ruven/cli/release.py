@@ -36,7 +36,7 @@ def release(version: str, package: str | None, dry_run: bool, out: str, today: d
       ruven release 0.2.0
       ruven release 1.0.0 --out /tmp/release --format json
     """
-    from ruven.publish import release as run_release
+    from ruven.release.plan import release as run_release
 
     progress(f"release {version}: checking preconditions")
     plan = run_release(package, version, dry_run=dry_run, today=today, out=out)

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruven.docs import licence_statement
+from ruven.citation import licence_statement
 from ruven.query import WITHDRAWN, all_table, citation, ident, typed_columns
 from ruven.release.repro import atomic_path, normalise_zip
 
