@@ -6,8 +6,7 @@ import datetime as dt
 
 import click
 
-from ruven.cli.output import echo_json, format_option, package_option, progress
-from ruven.cli.validate import _parse_today as parse_today
+from ruven.cli.output import echo_json, format_option, package_option, parse_today, progress
 
 
 @click.command()
