@@ -1,17 +1,21 @@
 """Every figure the datasheet quotes, computed from the data (plain JSON-able values).
 
-Rows are read through :mod:`ruven.rows` (live rows: not withdrawn); nothing here is typed
-by hand. The datasheet template (``templates/datasheet.md.j2``) only formats these figures.
+Rows are read through the typed connection (:func:`ruven.connect`): nothing here parses a
+cell or a date. The datasheet template (``templates/datasheet.md.j2``) only formats these figures.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ruven.package import DataPackage, Resource, date_bounds
-from ruven.rows import live_rows, row_year, source_field, split_ids
+from ruven.package import DataPackage, Resource
+from ruven.query import all_table, ident
+from ruven.rows import source_field
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
 
 __all__ = ["FEW_SOURCES", "country_name", "datasheet_figures", "language_name"]
 
@@ -37,19 +41,38 @@ def _share(n: int, total: int) -> float:
     return round(100.0 * n / total, 1) if total else 0.0
 
 
-def datasheet_figures(pkg: DataPackage) -> dict[str, Any]:
-    """Every figure the datasheet quotes, computed from the data (plain JSON-able values)."""
+def _records(con: duckdb.DuckDBPyConnection, relation: str) -> list[dict[str, Any]]:
+    cur = con.execute(f"SELECT * FROM {ident(relation)}")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def datasheet_figures(pkg: DataPackage, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
+    """Every figure the datasheet quotes, computed from the data (plain JSON-able values).
+
+    Rows are read through the typed connection (:func:`ruven.connect`; ``con`` reuses one):
+    the ``<table>`` views hold the live rows, ``<table>_all`` every row, id lists are lists
+    and each partial date has its ``_min`` / ``_max`` bounds."""
+    if con is None:
+        from ruven import connect
+
+        with connect(pkg) as own:
+            return datasheet_figures(pkg, own)
     tables = []
-    facts: list[tuple[Resource, list[dict[str, str]]]] = []
+    facts: list[tuple[Resource, list[dict[str, Any]]]] = []
     for res in pkg:
-        all_rows = res.read_rows() if res.path.exists() else []
-        live = live_rows(res)
-        tables.append({"table": res.name, "rows": len(all_rows), "live": len(live), "withdrawn": len(all_rows) - len(live)})
+        live = _records(con, res.name)
+        n_all = con.execute(f"SELECT count(*) FROM {ident(all_table(res))}").fetchone()[0]  # type: ignore[index]
+        tables.append({"table": res.name, "rows": n_all, "live": len(live), "withdrawn": n_all - len(live)})
         if res in pkg.fact_tables:
             facts.append((res, live))
 
     src_res = pkg.resources.get("sources")
-    sources = src_res.read_rows() if src_res is not None and src_res.path.exists() else []
+    sources = [{k: _text(v) for k, v in r.items()} for r in _records(con, all_table(src_res))] if src_res is not None else []
     n_src = len(sources)
     kind_field = src_res.field("kind") if src_res is not None and "kind" in src_res.field_names else None
     kinds = Counter(s.get("kind", "") for s in sources)
@@ -79,8 +102,8 @@ def datasheet_figures(pkg: DataPackage) -> dict[str, Any]:
     for res, rows in facts:
         if "confidence" not in res.field_names:
             continue
-        levels = res.field("confidence").enum or sorted({r.get("confidence", "") for r in rows})
-        c = Counter(r.get("confidence", "") for r in rows)
+        levels = res.field("confidence").enum or sorted({_text(r.get("confidence")) for r in rows})
+        c = Counter(_text(r.get("confidence")) for r in rows)
         confidence.append({"table": res.name, **{lvl: c.get(lvl, 0) for lvl in levels}, "rows": len(rows)})
 
     per_year_rows: Counter[int] = Counter()
@@ -93,25 +116,24 @@ def datasheet_figures(pkg: DataPackage) -> dict[str, Any]:
     hi: list[str] = []
     for res, rows in facts:
         sf = source_field(res)
+        dates = [f.name for f in res.fields if f.is_partial_date]
         t_single = 0
         for r in rows:
-            ids = split_ids(sf, r.get(sf.name)) if sf else []
+            ids = [i for i in (r.get(sf.name) or []) if i] if sf else []
             n_fact += 1
             if len(ids) == 1:
                 single += 1
                 t_single += 1
             if ids and all(owner.get(i) for i in ids):
                 only_state += 1
-            y = row_year(res, r)
-            if y is not None:
-                per_year_rows[y] += 1
-                per_year_sources.setdefault(y, set()).update(ids)
-            for f in res.fields:
-                if f.is_partial_date:
-                    b = date_bounds(r.get(f.name) or "")
-                    if b:
-                        lo.append(b[0])
-                        hi.append(b[1])
+            first = next((r[f"{d}_min"] for d in dates if r.get(f"{d}_min") is not None), None)  # the row's year: its first date
+            if first is not None:
+                per_year_rows[first.year] += 1
+                per_year_sources.setdefault(first.year, set()).update(ids)
+            for d in dates:
+                if r.get(f"{d}_min") is not None:
+                    lo.append(r[f"{d}_min"].isoformat())
+                    hi.append(r[f"{d}_max"].isoformat())
         single_by_table.append({"table": res.name, "rows": len(rows), "single_source": t_single, "share": _share(t_single, len(rows))})
     years = []
     if per_year_rows:
