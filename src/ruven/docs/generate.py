@@ -64,7 +64,6 @@ class DocsResult:
         }
 
 
-
 def generate_docs(
     package: str | os.PathLike[str] | DataPackage | None = None,
     *,

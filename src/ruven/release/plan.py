@@ -180,7 +180,7 @@ def release(
     day = (today or dt.date.today()).isoformat()
     plan = ReleasePlan(version, "", "", "", "", day, dry_run)
 
-    from ruven.add import validate_cached
+    from ruven.candidate import validate_cached
 
     report = validate_cached(pkg, today=today)
     plan.checks.append(
