@@ -148,3 +148,13 @@ def test_unknown_revision_is_usage_error(repo: Path) -> None:
     code, _, err = run_cli("diff", "no-such-branch", "HEAD", "--package", str(repo))
     assert code == 2
     assert "neither a package path nor a git revision" in err
+
+
+def test_markdown_escapes_cells(repo: Path) -> None:
+    """A pipe or a line break in a cell cannot break the Markdown table of changed cells."""
+    set_cell(repo / "data" / "deployments.csv", "DEP-0001", "notes", "a | b\nc")
+    _commit(repo)
+    code, md, _ = run_cli("diff", "HEAD~1", "HEAD", "--package", str(repo), "--format", "markdown")
+    assert code == 1
+    row = next(line for line in md.splitlines() if line.startswith("| DEP-0001") and "notes" in line)
+    assert re.fullmatch(r"\| DEP-0001 +\| notes +\| Fixture note\. +\| a \\\| b⏎c +\|", row), row

@@ -231,3 +231,16 @@ def test_docs_keep_file_permissions(tmp_path: Path) -> None:
     assert code == 0, out
     assert (pkg / "README.md").stat().st_mode & 0o777 == 0o664
     assert (pkg / "docs" / "codebook.md").stat().st_mode & 0o777 == 0o644
+
+
+def test_templates_are_shipped_as_package_data() -> None:
+    """The prose templates are package data (an installed ruven can render the docs)."""
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["ruven"]
+    root = REPO / "src" / "ruven"
+    templates = sorted(p.relative_to(root).as_posix() for p in (root / "docs" / "templates").glob("*.j2"))
+    assert templates == ["docs/templates/codebook.md.j2", "docs/templates/datasheet.md.j2"]
+    for t in templates:
+        assert any(fnmatch.fnmatch(t, pat) for pat in patterns), t

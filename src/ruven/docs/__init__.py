@@ -17,7 +17,7 @@ needs click) is handed in by ``ruven.cli.docs`` as finished Markdown.
 from __future__ import annotations
 
 from ruven.docs.generate import DocsResult, GeneratedFile, generate_docs
-from ruven.docs.readme import DocsError
 from ruven.docs.templates import FIX_COMMAND
+from ruven.errors import DocsError
 
 __all__ = ["FIX_COMMAND", "DocsError", "DocsResult", "GeneratedFile", "generate_docs"]

@@ -26,11 +26,13 @@ from ruven.docs.templates import FIX_COMMAND
 from ruven.fs import atomic_write_text
 from ruven.package import DataPackage
 
-__all__ = ["CITATION", "CODEBOOK", "DATASHEET", "DocsResult", "GeneratedFile", "generate_docs"]
+__all__ = ["CITATION", "CODEBOOK", "DATASHEET", "VERSIONED", "DocsResult", "GeneratedFile", "generate_docs"]
 
 CODEBOOK = "docs/codebook.md"
 DATASHEET = "docs/datasheet.md"
 CITATION = "CITATION.cff"
+#: The generated files that state the package's version: a release regenerates them.
+VERSIONED = (CITATION, CODEBOOK, DATASHEET)
 
 
 @dataclass

@@ -6,20 +6,14 @@ from collections.abc import Iterable
 
 from ruven.citation import authors, citation_text, licence_statement, release_date
 from ruven.docs.templates import FIX_COMMAND
-from ruven.errors import RuvenError
+from ruven.errors import DocsError
 from ruven.package import DataPackage
 
-__all__ = ["README", "README_SECTIONS", "DocsError", "charts_markdown", "how_to_cite_markdown", "licence_markdown", "marker", "replace_section"]
+__all__ = ["README", "README_SECTIONS", "charts_markdown", "how_to_cite_markdown", "licence_markdown", "marker", "replace_section"]
 
 README = "README.md"
 #: README sections that ``ruven docs`` owns, in the order they are reported.
 README_SECTIONS = ("data-dictionary", "charts", "how-to-cite", "licence", "cli-reference")
-
-
-class DocsError(RuvenError):
-    """The documentation cannot be generated (e.g. README markers missing)."""
-
-    code = "docs-error"
 
 
 def marker(name: str, end: bool = False) -> str:

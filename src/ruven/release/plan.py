@@ -77,8 +77,6 @@ class ReleasePlan:
 # ------------------------------------------------------------------ changelog
 
 
-#: generated files that state the version; a release regenerates them when the package has them
-GENERATED_DOCS = ("CITATION.cff", "docs/codebook.md", "docs/datasheet.md")
 
 
 def dated_changelog(text: str, version: str, today: str) -> tuple[str | None, Check]:
@@ -233,7 +231,9 @@ def release(
         new_changelog, check = dated_changelog(cl_path.read_bytes().decode("utf-8"), version, day)
         plan.checks.append(check)
 
-    has_docs = any((pkg.root / rel).exists() for rel in GENERATED_DOCS)
+    from ruven.docs.generate import VERSIONED
+
+    has_docs = any((pkg.root / rel).exists() for rel in VERSIONED)  # docs that state the version
     plan.actions = [
         f"set version in {pkg.descriptor_path.name}: {pkg.version or '-'} -> {version}",
         f"date {CHANGELOG}: ## [{version}] - {day}",
@@ -261,4 +261,4 @@ def release(
     return plan
 
 
-__all__ = ["GENERATED_DOCS", "Check", "ReleasePlan", "dated_changelog", "last_release", "release", "release_tags", "released", "version_history"]
+__all__ = ["Check", "ReleasePlan", "dated_changelog", "last_release", "release", "release_tags", "released", "version_history"]
