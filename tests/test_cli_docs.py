@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, append_row, copy_package, copy_repo_package, run_cli, set_cell
+from conftest import REPO, append_row, copy_package, copy_repo_package, read_csv, run_cli, set_cell
 
 TOOLS = REPO / ".venv-tools" / "cffconvert"
 
@@ -244,3 +244,24 @@ def test_templates_are_shipped_as_package_data() -> None:
     assert templates == ["docs/templates/codebook.md.j2", "docs/templates/datasheet.md.j2"]
     for t in templates:
         assert any(fnmatch.fnmatch(t, pat) for pat in patterns), t
+
+
+def test_datasheet_figures_from_the_connection_match_the_csv_files() -> None:
+    """The figures are read through the typed connection; counted again here straight from
+    the CSV files of the real package, they are the same."""
+    from ruven.docs.figures import datasheet_figures
+    from ruven.package import DataPackage
+
+    pkg = DataPackage.load(REPO)
+    fig = datasheet_figures(pkg)
+    single = 0
+    facts = 0
+    for res, t in zip(pkg, fig["tables"], strict=True):
+        rows = read_csv(res.path)
+        live = [r for r in rows if not (r.get("withdrawn") or "").strip()]
+        assert t == {"table": res.name, "rows": len(rows), "live": len(live), "withdrawn": len(rows) - len(live)}
+        if res in pkg.fact_tables:
+            facts += len(live)
+            single += sum(1 for r in live if len([i for i in r["source_ids"].split(";") if i.strip()]) == 1)
+    assert (fig["single_source"]["rows"], fig["single_source"]["single_source"]) == (facts, single)
+    assert fig["sources"]["total"] == len(read_csv(REPO / "data" / "sources.csv"))

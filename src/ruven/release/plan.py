@@ -1,6 +1,4 @@
-"""``ruven release``: the plan of a release. Check the preconditions, set the version, date the changelog, build.
-
-Release a version: check the preconditions, set the version, date the changelog, build.
+"""``ruven release``: check the preconditions, set the version, date the changelog, build.
 
 Preconditions (every one is checked and reported, so a maintainer sees all that is wrong):
 
@@ -75,8 +73,6 @@ class ReleasePlan:
 
 
 # ------------------------------------------------------------------ changelog
-
-
 
 
 def dated_changelog(text: str, version: str, today: str) -> tuple[str | None, Check]:
