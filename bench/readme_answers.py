@@ -10,11 +10,9 @@ markdown` and writes the tables back (atomically). Run it after the data changes
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,10 +51,9 @@ def main(argv: list[str]) -> int:
             else "README answers are out of date: run bench/readme_answers.py"
         )
         return 0 if new == old else 1
-    fd, tmp = tempfile.mkstemp(dir=REPO, prefix=".README.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(new)
-    os.replace(tmp, path)
+    from ruven.fs import atomic_write_text
+
+    atomic_write_text(path, new)
     print("README answers refreshed" if new != old else "README answers were up to date")
     return 0
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from conftest import REPO, run_cli
 
@@ -39,11 +42,31 @@ def test_each_command_help_has_an_example() -> None:
         assert "Example" in out, c
 
 
-def test_version() -> None:
+def test_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tool's number comes from the installed metadata, the data's from the descriptor,
+    and the output says which is which."""
+    import tomllib
+    from importlib.metadata import version
+
+    import ruven
+
+    tool = version("ruven")
+    assert tool == tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert ruven.__version__ == tool
+    monkeypatch.chdir(REPO)
     code, out, _ = run_cli("--version")
     assert code == 0
-    data = json.loads((REPO / "datapackage.json").read_text())
-    assert out.strip() == f"ruven 0.1.0, data package {data['version']}"
+    data = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
+    assert out.splitlines() == [f"ruven tool {tool}", f"data package {data['name']} {data['version']}"]
+
+
+def test_version_without_a_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RUVEN_PACKAGE", str(tmp_path / "nowhere"))
+    code, out, _ = run_cli("--version")
+    assert code == 0
+    assert out.splitlines()[0] == f"ruven tool {__import__('ruven').__version__}"
+    assert out.splitlines()[1].startswith("data package: none found")
 
 
 def test_info_json() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, append_row, copy_package, copy_repo_package, run_cli, set_cell
+from conftest import REPO, append_row, copy_package, copy_repo_package, read_csv, run_cli, set_cell
 
 TOOLS = REPO / ".venv-tools" / "cffconvert"
 
@@ -32,9 +32,9 @@ def test_codebook_lists_every_field_of_every_schema() -> None:
         schema = json.loads((REPO / res["schema"]).read_text(encoding="utf-8"))
         section = _section(codebook, res["name"])
         for f in schema["fields"]:
-            assert re.search(rf"^\| `{re.escape(f['name'])}` \|", section, re.M), f"{res['name']}.{f['name']} missing from the codebook"
+            assert re.search(rf"^\| `{re.escape(f['name'])}` +\|", section, re.M), f"{res['name']}.{f['name']} missing from the codebook"
             for value, meaning in f.get("x-ruven", {}).get("values", {}).items():
-                assert f"| `{value}` | {meaning.replace('|', chr(92) + '|')} |" in section, (res["name"], f["name"], value)
+                assert re.search(rf"^\| `{re.escape(value)}` +\| {re.escape(meaning.replace('|', chr(92) + '|'))} +\|$", section, re.M), (res["name"], f["name"], value)
         for fk in schema.get("foreignKeys", []):
             assert f"`{fk['fields'][0]}` → `{fk['reference']['resource'] or res['name']}." in section
 
@@ -68,12 +68,12 @@ def test_example_values_come_from_live_rows(tmp_path: Path) -> None:
     pkg = copy_package(tmp_path)
     assert run_cli("docs", "--package", str(pkg))[0] == 0
     section = _section((pkg / "docs" / "codebook.md").read_text(encoding="utf-8"), "deployments")
-    assert re.search(r"^\| `location` \|.*\| `Fixture airport` \|$", section, re.M)
+    assert re.search(r"^\| `location` +\|.*\| `Fixture airport` +\|$", section, re.M)
     set_cell(pkg / "data" / "deployments.csv", "DEP-0001", "withdrawn", "Duplicate of DEP-0002.")
     append_row(pkg / "data" / "deployments.csv", {"id": "DEP-0002", "location": "Second airport", "start_date": "2019"})
     assert run_cli("docs", "--package", str(pkg))[0] == 0
     section = _section((pkg / "docs" / "codebook.md").read_text(encoding="utf-8"), "deployments")
-    assert re.search(r"^\| `location` \|.*\| `Second airport` \|$", section, re.M)
+    assert re.search(r"^\| `location` +\|.*\| `Second airport` +\|$", section, re.M)
 
 
 def test_a_new_row_makes_the_charts_drift_and_docs_redraws_them(tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ def test_a_new_row_makes_the_charts_drift_and_docs_redraws_them(tmp_path: Path) 
 
 
 def test_datasheet_figures_are_computed_from_the_data(tmp_path: Path) -> None:
-    from ruven.docs import datasheet_figures
+    from ruven.docs.figures import datasheet_figures
     from ruven.package import DataPackage
 
     pkg = copy_package(tmp_path)
@@ -111,7 +111,7 @@ def test_datasheet_has_the_gebru_sections_and_live_figures() -> None:
     text = (REPO / "docs" / "datasheet.md").read_text(encoding="utf-8")
     for heading in ("Motivation", "Composition", "Collection process", "Preprocessing", "Uses", "Distribution", "Maintenance", "Known gaps and biases"):
         assert re.search(rf"^## {heading}", text, re.M), heading
-    from ruven.docs import datasheet_figures
+    from ruven.docs.figures import datasheet_figures
     from ruven.package import DataPackage
 
     fig = datasheet_figures(DataPackage.load(REPO))
@@ -120,7 +120,7 @@ def test_datasheet_has_the_gebru_sections_and_live_figures() -> None:
 
 def test_state_media_figures_come_from_state_affiliation(mini: Path) -> None:
     """The datasheet counts state media from `sources.state_affiliation`, not from publisher names."""
-    from ruven.docs import datasheet_figures
+    from ruven.docs.figures import datasheet_figures
     from ruven.package import DataPackage
 
     assert datasheet_figures(DataPackage.load(mini))["sources"]["groups"]["state_media"]["sources"] == 0
@@ -150,7 +150,7 @@ def test_missing_markers_are_a_clear_failure(tmp_path: Path) -> None:
 
 
 def test_licence_stated_alike_in_readme_descriptor_and_citation() -> None:
-    from ruven.docs import licence_statement
+    from ruven.citation import licence_statement
     from ruven.package import DataPackage
 
     pkg = DataPackage.load(REPO)
@@ -213,7 +213,7 @@ def test_citation_cff_matches_the_vendored_cff_schema() -> None:
 def test_licence_in_the_xlsx_about_sheet_is_the_same_statement(mini: Path, tmp_path: Path) -> None:
     import openpyxl
 
-    from ruven.docs import licence_statement
+    from ruven.citation import licence_statement
     from ruven.package import DataPackage
     from ruven.release.build import build, xlsx_step
 
@@ -231,3 +231,37 @@ def test_docs_keep_file_permissions(tmp_path: Path) -> None:
     assert code == 0, out
     assert (pkg / "README.md").stat().st_mode & 0o777 == 0o664
     assert (pkg / "docs" / "codebook.md").stat().st_mode & 0o777 == 0o644
+
+
+def test_templates_are_shipped_as_package_data() -> None:
+    """The prose templates are package data (an installed ruven can render the docs)."""
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["ruven"]
+    root = REPO / "src" / "ruven"
+    templates = sorted(p.relative_to(root).as_posix() for p in (root / "docs" / "templates").glob("*.j2"))
+    assert templates == ["docs/templates/codebook.md.j2", "docs/templates/datasheet.md.j2"]
+    for t in templates:
+        assert any(fnmatch.fnmatch(t, pat) for pat in patterns), t
+
+
+def test_datasheet_figures_from_the_connection_match_the_csv_files() -> None:
+    """The figures are read through the typed connection; counted again here straight from
+    the CSV files of the real package, they are the same."""
+    from ruven.docs.figures import datasheet_figures
+    from ruven.package import DataPackage
+
+    pkg = DataPackage.load(REPO)
+    fig = datasheet_figures(pkg)
+    single = 0
+    facts = 0
+    for res, t in zip(pkg, fig["tables"], strict=True):
+        rows = read_csv(res.path)
+        live = [r for r in rows if not (r.get("withdrawn") or "").strip()]
+        assert t == {"table": res.name, "rows": len(rows), "live": len(live), "withdrawn": len(rows) - len(live)}
+        if res in pkg.fact_tables:
+            facts += len(live)
+            single += sum(1 for r in live if len([i for i in r["source_ids"].split(";") if i.strip()]) == 1)
+    assert (fig["single_source"]["rows"], fig["single_source"]["single_source"]) == (facts, single)
+    assert fig["sources"]["total"] == len(read_csv(REPO / "data" / "sources.csv"))

@@ -26,12 +26,19 @@ def test_mini_fixture_is_canonical(mini: Path) -> None:
     assert "all canonical" in out
 
 
-def test_real_repo_check_runs() -> None:
+def test_real_repo_is_canonical() -> None:
+    """The committed package is in canonical form (CI runs ``ruven fmt --check``), and the
+    check covers every file fmt owns: the descriptor, each resource's CSV and schema, and
+    the expectation suites."""
     code, out, _ = run_cli("fmt", "--check", "--package", str(REPO), "--format", "json")
     doc = json.loads(out)
-    assert code in (0, 1)
-    assert doc["ok"] is (code == 0)
-    assert "datapackage.json" in doc["checked"]
+    assert code == 0, doc["changes"] or doc["problems"]
+    assert doc["ok"] is True and doc["written"] is False
+    assert doc["changes"] == [] and doc["problems"] == []
+    descriptor = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
+    expected = {"datapackage.json", *(r["path"] for r in descriptor["resources"]), *(r["schema"] for r in descriptor["resources"])}
+    expected |= {p.relative_to(REPO).as_posix() for p in (REPO / "validation").glob("*.json")}
+    assert set(doc["checked"]) == expected
 
 
 def _mess_up(path: Path) -> None:

@@ -14,9 +14,23 @@ from ruven.errors import RuvenError
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
-__version__ = "0.1.0"
+__all__ = ["RuvenError", "__version__", "connect", "tool_version"]
 
-__all__ = ["RuvenError", "__version__", "connect"]
+
+def tool_version() -> str:
+    """The version of the ruven tool (the installed distribution's metadata), not of the data."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ruven")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return tool_version()
+    raise AttributeError(f"module 'ruven' has no attribute {name!r}")
 
 
 def connect(package: Any = None, **kwargs: Any) -> duckdb.DuckDBPyConnection:

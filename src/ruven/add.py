@@ -8,31 +8,29 @@ free id, the tables a reference points to) comes from the Table Schema through
 files, gives the rows whose id ruven proposed the next free id (recomputed inside the lock,
 so concurrent ``ruven add`` never collide), inserts the rows into a copy of the package,
 validates that copy through every layer and compares it with the package as it was: only
-findings the new rows cause block the write. The file is then written through a temp file
-and ``os.replace``; the new row is inserted at its place in primary-key order and every
+findings the new rows cause block the write. The file is then written atomically
+(:func:`ruven.fs.atomic_write_text`); the new row is inserted at its place in primary-key order and every
 other byte of the file stays as it was.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import io
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruven.canonical import atomic_write_text, csv_line, normalize_cell
+from ruven.candidate import validate_cached
+from ruven.canonical import normalize_cell
+from ruven.csvedit import insert_rows, line_ids
 from ruven.errors import RuvenError, UsageError
+from ruven.fs import atomic_write_text, locks
 from ruven.package import DataPackage, Field, Resource, date_bounds
-from ruven.report import Finding, ValidationReport, truncate
+from ruven.report import Finding, truncate
 from ruven.validate import codes
 from ruven.validate.messages import constraint_message, field_format, rule_message, type_message
 
@@ -296,151 +294,9 @@ def precheck(session: Session, rows: list[NewRow]) -> list[Finding]:
 # ------------------------------------------------------------------ writing
 
 
-@dataclass
-class _Parsed:
-    text: str
-    bom: bool
-    terminator: str
-    header: list[str]
-    #: (primary key, start offset, physical start line) of each record
-    records: list[tuple[tuple[str, ...], int, int]]
-    ends_with_newline: bool
-
-
-def _parse(text: str, res: Resource) -> _Parsed:
-    bom = text.startswith("\ufeff")
-    body = text[1:] if bom else text
-    lines = io.StringIO(body, newline="").readlines()
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    reader = csv.reader(iter(lines))
-    header = next(reader, None) or []
-    header_end = reader.line_num
-    pk = [header.index(k) for k in res.primary_key if k in header]
-    records = []
-    prev = header_end
-    for rec in reader:
-        if rec:
-            key = tuple(rec[i] if i < len(rec) else "" for i in pk)
-            records.append((key, offsets[prev], prev + 1))
-        prev = reader.line_num
-    term = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
-    return _Parsed(body, bom, term, header, records, body.endswith(("\n", "\r")) or not body)
-
-
-def insert_rows(text: str, res: Resource, rows: list[dict[str, str]]) -> tuple[str, list[int]]:
-    """``text`` with ``rows`` inserted at their primary-key place; other bytes unchanged.
-
-    Returns the new text and the physical line of each inserted row.
-    """
-    for row in rows:
-        p = _parse(text, res)
-        if not p.header:
-            p.text = csv_line(res.field_names)
-            p.header = list(res.field_names)
-            p.ends_with_newline = True
-        line = csv_line([row.get(h, "") for h in p.header])
-        if p.terminator != "\n":
-            line = line[:-1] + p.terminator
-        key = tuple(row.get(k, "") for k in res.primary_key)
-        at = next(((off, ln) for k, off, ln in p.records if k > key), None)
-        if at is None:
-            body = p.text if p.ends_with_newline else p.text + p.terminator
-            body = body + line
-        else:
-            body = p.text[: at[0]] + line + p.text[at[0] :]
-        text = ("\ufeff" if p.bom else "") + body
-    # lines of the inserted rows in the final text
-    final = _parse(text, res)
-    pk_of = {tuple(r.get(k, "") for k in res.primary_key): None for r in rows}
-    found = {k: ln for k, _, ln in final.records if k in pk_of}
-    return text, [found.get(tuple(r.get(k, "") for k in res.primary_key), 0) for r in rows]
-
-
-def line_ids(text: str, res: Resource) -> dict[int, str]:
-    """Physical start line -> primary key (joined) of every record."""
-    return {ln: ";".join(k) for k, _, ln in _parse(text, res).records}
-
-
-@contextmanager
-def table_locks(pkg: DataPackage, resources: Sequence[str]) -> Iterator[None]:
-    """Exclusive advisory locks (``fcntl.flock``) on ``data/.<resource>.lock``, taken in name order."""
-    import fcntl
-
-    fds: list[int] = []
-    try:
-        for name in sorted(set(resources)):
-            res = pkg.resource(name)
-            lock = res.path.parent / f".{name}.lock"
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-            fds.append(fd)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        for fd in reversed(fds):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-
-
-def _package_files(pkg: DataPackage) -> list[Path]:
-    files = [pkg.descriptor_path]
-    for res in pkg:
-        if res.relpath and "://" not in res.relpath and res.path.is_file():
-            files.append(res.path)
-        if res.schema_path is not None and res.schema_path.is_file():
-            files.append(res.schema_path)
-    val = pkg.root / "validation"
-    if val.is_dir():
-        files.extend(p for p in val.rglob("*") if p.is_file())
-    return files
-
-
-def _copy_package(pkg: DataPackage, dest: Path, replace: dict[Path, str]) -> Path:
-    for src in _package_files(pkg):
-        rel = src.relative_to(pkg.root)
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if src in replace:
-            target.write_text(replace[src], encoding="utf-8", newline="")
-        else:
-            shutil.copyfile(src, target)
-    return dest / pkg.descriptor_path.name
-
-
-def _fingerprint(pkg: DataPackage, replace: dict[Path, str]) -> str:
-    """Hash of the package's files by relative path and content (as they would be with ``replace``)."""
-    h = hashlib.sha256()
-    for p in _package_files(pkg):
-        h.update(p.relative_to(pkg.root).as_posix().encode() + b"\0")
-        h.update(replace[p].encode("utf-8") if p in replace else p.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-#: Validation is a pure function of the files, the layers and "today": reports are kept for
-#: files already seen (the baseline of repeated adds, a release's re-checks).
-_CACHE: dict[tuple[str, tuple[str, ...], str], ValidationReport] = {}
-_CACHE_SIZE = 8
-
-
-def validate_cached(pkg: DataPackage, replace: dict[Path, str] | None = None, layers: Sequence[str] | None = None, today: dt.date | None = None) -> ValidationReport:
-    """``validate_package`` on a temporary copy of the package (with ``replace``d file texts),
-    remembered by content so the same files are not validated twice in one process."""
-    from ruven.validate import validate_package
-    from ruven.validate.layers import DEFAULT_LAYERS
-
-    replace = replace or {}
-    chosen = tuple(layer for layer in DEFAULT_LAYERS if layers is None or layer in layers)
-    key = (_fingerprint(pkg, replace), chosen, (today or dt.date.today()).isoformat())
-    if key in _CACHE:
-        return _CACHE[key]
-    with tempfile.TemporaryDirectory(prefix="ruven-validate-") as tmp:
-        report = validate_package(_copy_package(pkg, Path(tmp), replace), layers=chosen, today=today)
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = report
-    return report
+def table_locks(pkg: DataPackage, resources: Sequence[str]) -> AbstractContextManager[None]:
+    """Exclusive locks (:func:`ruven.fs.locks`, filelock) on ``data/.<resource>.lock``, taken in name order."""
+    return locks([pkg.resource(name).path.parent / f".{name}.lock" for name in set(resources)])
 
 
 def _finding_key(f: Finding, ids: dict[str, dict[int, str]]) -> tuple[Any, ...]:

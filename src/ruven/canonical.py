@@ -29,13 +29,13 @@ import difflib
 import io
 import json
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ruven.fs import atomic_write_text, replace, write_temp
 from ruven.package import DataPackage, Resource
 
 BOM = "\ufeff"
@@ -126,32 +126,6 @@ class _Unformattable(Exception):
         self.hint = hint
 
 
-def _write_temp(folder: Path, chunks: Iterable[str]) -> Path:
-    fd, name = tempfile.mkstemp(dir=folder, prefix=".ruven-fmt-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-        for chunk in chunks:
-            out.write(chunk)
-    return Path(name)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file in the same folder and ``os.replace``."""
-    tmp = _write_temp(path.parent, [text])
-    _replace(tmp, path)
-
-
-def _replace(tmp: Path, path: Path) -> None:
-    try:
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _canonical_csv(res: Resource, tmp_folder: Path) -> tuple[Path, list[str]]:
     """Write the canonical form of ``res`` to a temp file; return it and the reasons it differs.
 
@@ -226,7 +200,7 @@ def _canonical_csv(res: Resource, tmp_folder: Path) -> tuple[Path, list[str]]:
     if not in_order:
         note("rows sorted by " + ", ".join(res.primary_key))
         rows.sort(key=lambda kv: kv[0])
-    tmp = _write_temp(tmp_folder, [csv_line(names), *(line for _, line in rows)])
+    tmp = write_temp(tmp_folder, [csv_line(names), *(line for _, line in rows)], prefix=".ruven-fmt-")
     if "line ends" in reasons:
         del reasons["line ends"]
         reasons["line ends changed to \\n"] = 1
@@ -326,7 +300,7 @@ def _format_csv(res: Resource, write: bool) -> FileChange | FileProblem | None:
             reasons = ["quoting (minimal: only cells with a comma, quote or line break are quoted)"]
         change = FileChange(rel, "csv", reasons, _unified(res.path, tmp, rel))
         if write:
-            _replace(tmp, res.path)
+            replace(tmp, res.path)
         return change
     finally:
         tmp.unlink(missing_ok=True)
@@ -360,7 +334,6 @@ __all__ = [
     "FileChange",
     "FileProblem",
     "FmtReport",
-    "atomic_write_text",
     "canonical_json_text",
     "csv_line",
     "format_package",

@@ -16,23 +16,19 @@ import csv
 import io
 import json
 import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruven.errors import PackageReadError, RuvenError, UsageError
+from ruven import git
+from ruven.errors import PackageReadError, UsageError
 from ruven.package import DESCRIPTOR, find_package
+from ruven.versions import max_bump
 
 EMPTY = "EMPTY"
 #: The withdrawal column every fact table has (data model: "withdrawal").
 WITHDRAWN = "withdrawn"
-BUMPS = ("none", "patch", "minor", "major")
-
-
-def max_bump(*bumps: str) -> str:
-    return max(bumps, key=BUMPS.index, default="none")
 
 
 # ------------------------------------------------------------------ reading a version
@@ -79,22 +75,6 @@ class Snapshot:
         return list(reader.fieldnames or []), list(reader)
 
 
-def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
-    except FileNotFoundError as exc:
-        raise RuvenError("git is not installed", "install git, or compare two package folders") from exc
-
-
-def git_toplevel(folder: Path) -> Path | None:
-    proc = _git(["rev-parse", "--show-toplevel"], folder)
-    return Path(proc.stdout.decode().strip()) if proc.returncode == 0 else None
-
-
-def is_revision(rev: str, folder: Path) -> bool:
-    return _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], folder).returncode == 0
-
-
 def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> Snapshot:
     """Read ``spec``: :data:`EMPTY`, a package path, or a git revision of the repository that
     holds ``package`` (default: the package found from the current folder)."""
@@ -114,17 +94,16 @@ def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> S
         here = find_package(package).parent.resolve()
     except PackageReadError:
         here = Path.cwd().resolve()
-    top = git_toplevel(here)
+    top = git.toplevel(here)
     if top is None:
         raise UsageError(f"{spec!r} is not a package path, and {here} is not in a git repository", "pass two package folders, or run inside the git repository")
-    if not is_revision(spec, top):
+    if not git.is_revision(spec, top):
         raise UsageError(f"{spec!r} is neither a package path nor a git revision", "use a branch, tag or commit (git log --oneline), or a folder holding datapackage.json")
     prefix = here.relative_to(top.resolve()).as_posix() if here != top.resolve() else ""
 
     def read_git(rel: str) -> bytes | None:
         path = f"{prefix}/{rel}" if prefix else rel
-        proc = _git(["show", f"{spec}:{path}"], top)
-        return proc.stdout if proc.returncode == 0 else None
+        return git.show(spec, path, top)
 
     raw = read_git(DESCRIPTOR)
     if raw is None:
@@ -371,50 +350,12 @@ def diff_specs(old: str, new: str, package: str | os.PathLike[str] | None = None
     return diff(load_snapshot(old, package), load_snapshot(new, package))
 
 
-# ------------------------------------------------------------------ versions
-
-
-def parse_version(v: str) -> tuple[int, int, int] | None:
-    parts = v.strip().lstrip("v").split(".")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        return None
-    return int(parts[0]), int(parts[1]), int(parts[2])
-
-
-def bump_between(old: str, new: str) -> str | None:
-    """``major``/``minor``/``patch`` when ``new`` is the next such version after ``old``; else None."""
-    a, b = parse_version(old or "0.0.0"), parse_version(new)
-    if a is None or b is None:
-        return None
-    if b == (a[0] + 1, 0, 0):
-        return "major"
-    if b == (a[0], a[1] + 1, 0):
-        return "minor"
-    if b == (a[0], a[1], a[2] + 1):
-        return "patch"
-    return None
-
-
-def next_version(old: str, bump: str) -> str:
-    a = parse_version(old or "0.0.0") or (0, 0, 0)
-    return {
-        "major": f"{a[0] + 1}.0.0",
-        "minor": f"{a[0]}.{a[1] + 1}.0",
-        "patch": f"{a[0]}.{a[1]}.{a[2] + 1}",
-    }.get(bump, f"{a[0]}.{a[1]}.{a[2]}")
-
-
 __all__ = [
     "EMPTY",
     "DiffReport",
     "Snapshot",
     "TableDiff",
-    "bump_between",
     "diff",
     "diff_specs",
-    "git_toplevel",
     "load_snapshot",
-    "max_bump",
-    "next_version",
-    "parse_version",
 ]

@@ -43,6 +43,12 @@ class QueryError(RuvenError):
     exit_code = 1
 
 
+class DocsError(RuvenError):
+    """The documentation cannot be generated (e.g. README markers missing)."""
+
+    code = "docs-error"
+
+
 class BuildError(RuvenError):
     """A release artifact could not be built."""
 

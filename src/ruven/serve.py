@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
 from ruven.errors import RuvenError
+from ruven.fs import atomic_path, atomic_write_text
 from ruven.package import DataPackage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,18 +121,14 @@ def build_sqlite(
     _require_sqlite_utils()
     pkg = _load(package)
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    Path(tmp).unlink()
     own = con is None
     if con is None:
         from ruven.db import connect
 
         con = connect(pkg)
     try:
-        counts = copy_to_sqlite(con, pkg, tmp)
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp:
+            counts = copy_to_sqlite(con, pkg, str(tmp))
     except (sqlite3.Error, ValueError) as exc:
         raise ServeError(f"cannot build the SQLite file: {exc}", "run `ruven validate` and fix what it reports", location=str(target)) from exc
     finally:
@@ -157,8 +154,8 @@ def datasette_metadata(pkg: DataPackage, con: duckdb.DuckDBPyConnection) -> dict
     """Datasette metadata: titles, table and column descriptions (the typed connection's
     comments, written from the schemas), facets on every enumerated column, sort order,
     licence and source."""
+    from ruven.citation import licence
     from ruven.db.export import comments, relations
-    from ruven.docs import licence
 
     notes = comments(con)
     lic = licence(pkg)
@@ -207,11 +204,9 @@ def build_site(package: DataPackage | str | os.PathLike[str] | None, out_dir: st
         counts = build_sqlite(pkg, db, con)
         metadata = datasette_metadata(pkg, con)
     meta_path = out / METADATA_FILE
-    tmp = meta_path.with_name(f".{METADATA_FILE}.tmp")
-    tmp.write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, meta_path)
+    atomic_write_text(meta_path, json.dumps(metadata, ensure_ascii=False, indent=2) + "\n")
     css = out / CSS_FILE
-    css.write_text(CSS, encoding="utf-8")
+    atomic_write_text(css, CSS)
     names = {v.name for v in views(pkg)}
     return SiteBuild(str(db), str(meta_path), {n: c for n, c in counts.items() if n not in names}, [n for n in counts if n in names])
 

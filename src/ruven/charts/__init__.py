@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ruven.charts.data import EVENTS_PER_TABLE, arms_rows, key_events, load_package, open_connection, timeline_rows
 from ruven.charts.draw import PALETTE, draw_arms, draw_timeline
 from ruven.errors import RuvenError
+from ruven.fs import atomic_path, atomic_write_text
 from ruven.package import DataPackage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,14 +145,11 @@ def render_charts(
             fig = chart.draw(pkg, data[chart.name])
             for fmt in formats:
                 target = out / f"{chart.name}.{fmt}"
-                tmp = out / f".{chart.name}.tmp.{fmt}"
-                fig.savefig(tmp, format=fmt, metadata=METADATA[fmt])
-                os.replace(tmp, target)
+                with atomic_path(target, keep_mode=True) as tmp:
+                    fig.savefig(tmp, format=fmt, metadata=METADATA[fmt])
                 result.files.append(ChartFile(chart.name, str(target), fmt, target.stat().st_size))
     data_file = out / CHART_DATA_FILE
-    tmp = out / f".{CHART_DATA_FILE}.tmp"
-    tmp.write_text(_json(data), encoding="utf-8")
-    os.replace(tmp, data_file)
+    atomic_write_text(data_file, _json(data))
     result.files.append(ChartFile("data", str(data_file), "json", data_file.stat().st_size))
     return result
 

@@ -12,16 +12,22 @@ import sys
 import click
 
 from ruven.cli.app import cli
-from ruven.cli.output import STATE, emit_error
+from ruven.cli.output import STATE, echo_json, emit_error
 
 __all__ = ["cli", "main"]
+
+
+def _json_requested(args: list[str]) -> bool:
+    """``--format json`` on the command line: errors then come as the JSON envelope, even
+    those click raises before the option is parsed."""
+    return "--format=json" in args or any(a == "--format" and b == "json" for a, b in zip(args, args[1:], strict=False))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns (and exits with) the exit code."""
     args = sys.argv[1:] if argv is None else argv
     STATE.debug = "--debug" in args
-    STATE.format = "text"
+    STATE.format = "json" if _json_requested(args) else "text"
     try:
         rv = cli.main(args=args, prog_name="ruven", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
@@ -31,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("Aborted.", err=True)
         code = 1
     except click.ClickException as exc:  # usage errors (click's own): exit 2
+        if STATE.format == "json":
+            echo_json({"ok": False, "error": {"code": "usage-error", "message": exc.format_message(), "hint": "run the command with --help for its options and examples", "location": ""}})
         exc.show()
         code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place that turns failures into exit codes

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ruven.cli.output import echo_json, format_option, package_option
-from ruven.cli.validate import _parse_today as parse_today
+from ruven.cli.output import echo_json, format_option, package_option, parse_today
 from ruven.report import LAYERS
 
 if TYPE_CHECKING:  # pragma: no cover

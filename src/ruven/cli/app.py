@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ruven import __version__
+from ruven import tool_version
 
 #: command name -> "module:attribute". Each module imports only click and light ruven
 #: modules at the top; heavy libraries are imported inside the command function.
@@ -41,14 +41,15 @@ class LazyGroup(click.Group):
 def _version(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     if not value or ctx.resilient_parsing:
         return
-    data = ""
+    click.echo(f"ruven tool {tool_version()}")
     try:
         from ruven.package import DataPackage
 
-        data = f", data package {DataPackage.load().version}"
+        pkg = DataPackage.load()
+        data = f"data package {pkg.name} {pkg.version or '(no version)'}"
     except Exception:  # noqa: BLE001 - --version must work outside a package too
-        pass
-    click.echo(f"ruven {__version__}{data}")
+        data = "data package: none found (pass --package to a command, or set RUVEN_PACKAGE)"
+    click.echo(data)
     ctx.exit(0)
 
 
@@ -62,7 +63,7 @@ Examples:
   ruven info                         tables, row counts and dates covered
 Run `ruven COMMAND --help` for a command's options and examples.""",
 )
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the tool and data package versions and exit.")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="Show the version of the ruven tool and of the data package found here, and exit.")
 @click.option("--debug", is_flag=True, help="Show a traceback when ruven itself fails.")
 def cli(debug: bool) -> None:
     """ruven: Russia–Venezuela military, economic and diplomatic ties, as a validated data package.

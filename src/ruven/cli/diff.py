@@ -87,10 +87,14 @@ def _ids(ids: list[str], limit: int = 40) -> str:
 
 
 def _md(v: str) -> str:
-    return _cell(v).replace("|", "\\|") or "∅"
+    from ruven.markdown import cell
+
+    return cell(_cell(v)) or "∅"
 
 
 def markdown(r: DiffReport) -> str:
+    from ruven.markdown import table
+
     out = [f"## Data changes: `{r.old}` → `{r.new}`", ""]
     if not r.differs:
         return "\n".join([*out, "No differences."])
@@ -99,9 +103,13 @@ def markdown(r: DiffReport) -> str:
         out.append(f"> ⚠️ {v}")
     if r.violations:
         out.append("")
-    out += ["| table | added | withdrawn | changed | deleted |", "| --- | ---: | ---: | ---: | ---: |"]
-    for t in r.changed_tables:
-        out.append(f"| `{t.resource}` | {len(t.added)} | {len(t.withdrawn)} | {len(t.changed)} | {len(t.removed)} |")
+    out.append(
+        table(
+            ["table", "added", "withdrawn", "changed", "deleted"],
+            [[f"`{t.resource}`", len(t.added), len(t.withdrawn), len(t.changed), len(t.removed)] for t in r.changed_tables],
+            ["left", "right", "right", "right", "right"],
+        )
+    )
     if r.schema:
         out += ["", "### Schema", ""]
         out += [f"- `{s.resource or 'datapackage.json'}`: {s.detail} ({s.bump})" for s in r.schema]
@@ -114,9 +122,8 @@ def markdown(r: DiffReport) -> str:
         for i in t.removed:
             out.append(f"- **Deleted**: {i} (restore it and withdraw it instead)")
         if t.changed:
-            out += ["", "| id | field | old | new |", "| --- | --- | --- | --- |"]
             cells = [(c.id, cell) for c in t.changed for cell in c.cells]
-            out += [f"| {i} | {cell.field} | {_md(cell.old)} | {_md(cell.new)} |" for i, cell in cells[:SHOW]]
+            out += ["", table(["id", "field", "old", "new"], [[_md(i), _md(cell.field), _md(cell.old), _md(cell.new)] for i, cell in cells[:SHOW]])]
             if len(cells) > SHOW:
                 out.append(f"\n… {len(cells) - SHOW} more changed cells (`ruven diff --format json` lists all)")
     return "\n".join(out)

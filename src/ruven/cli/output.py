@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from dataclasses import dataclass
@@ -47,6 +48,16 @@ package_option = click.option(
     envvar="RUVEN_PACKAGE",
     help="datapackage.json or its folder [default: found from the current folder; env RUVEN_PACKAGE].",
 )
+
+
+def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    """Callback of the ``--today`` options: a ``YYYY-MM-DD`` date, or None for today."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 def echo_json(doc: dict[str, Any]) -> None:

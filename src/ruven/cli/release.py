@@ -6,8 +6,7 @@ import datetime as dt
 
 import click
 
-from ruven.cli.output import echo_json, format_option, package_option, progress
-from ruven.cli.validate import _parse_today as parse_today
+from ruven.cli.output import echo_json, format_option, package_option, parse_today, progress
 
 
 @click.command()
@@ -36,7 +35,7 @@ def release(version: str, package: str | None, dry_run: bool, out: str, today: d
       ruven release 0.2.0
       ruven release 1.0.0 --out /tmp/release --format json
     """
-    from ruven.publish import release as run_release
+    from ruven.release.plan import release as run_release
 
     progress(f"release {version}: checking preconditions")
     plan = run_release(package, version, dry_run=dry_run, today=today, out=out)

@@ -6,18 +6,9 @@ import datetime as dt
 
 import click
 
-from ruven.cli.output import echo_json, format_option, package_option, progress
+from ruven.cli.output import echo_json, format_option, package_option, parse_today, progress
 from ruven.report import LAYERS, ValidationReport
 from ruven.validate.layers import DEFAULT_LAYERS
-
-
-def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 @click.command()
@@ -33,7 +24,7 @@ def _parse_today(ctx: click.Context, param: click.Parameter, value: str | None) 
 )
 @click.option("--data-docs", type=click.Path(file_okay=False), default=None, help="Also write Great Expectations' HTML Data Docs into this folder.")
 @click.option("--no-cache", is_flag=True, help="Run Great Expectations even if an earlier run saw the very same files (its findings are cached by content).")
-@click.option("--today", callback=_parse_today, default=None, metavar="YYYY-MM-DD", help="Date that counts as today for the not-in-the-future checks.")
+@click.option("--today", callback=parse_today, default=None, metavar="YYYY-MM-DD", help="Date that counts as today for the not-in-the-future checks.")
 def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...], data_docs: str | None, no_cache: bool, today: dt.date | None) -> int:
     """Validate the package: descriptor, types, constraints, keys and the cross-table rules.
 

@@ -146,7 +146,7 @@ def _package_info(con: duckdb.DuckDBPyConnection, pkg: DataPackage) -> None:
 
 def citation(pkg: DataPackage) -> str:
     """How to cite the package: the same words as the README and CITATION.cff (ruven.docs)."""
-    from ruven.docs import citation_text
+    from ruven.citation import citation_text
 
     return citation_text(pkg)
 

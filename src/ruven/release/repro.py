@@ -1,15 +1,16 @@
-"""Helpers for byte-reproducible files: a fixed build time, deterministic zips, atomic writes."""
+"""Helpers for byte-reproducible files: a fixed build time and deterministic zips (atomic writes:
+:mod:`ruven.fs`, re-exported here)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import os
-import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
+
+from ruven.fs import atomic_path
 
 #: Earliest time a zip member can carry (the DOS epoch).
 ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
@@ -40,23 +41,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-@contextmanager
-def atomic_path(dest: Path) -> Iterator[Path]:
-    """Yield a temporary path in ``dest``'s folder; move it onto ``dest`` when the block succeeds."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    os.unlink(tmp)  # the writer creates it (DuckDB refuses an existing empty file)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, dest)
-    finally:
-        for leftover in (tmp_path, Path(str(tmp_path) + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
 
 
 def write_zip(dest: Path, members: Iterable[tuple[str, bytes]], when: dt.datetime) -> None:

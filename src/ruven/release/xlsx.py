@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ruven.citation import licence_statement
 from ruven.db import WITHDRAWN, all_table, citation, ident, typed_columns
-from ruven.docs import licence_statement
 from ruven.release.repro import atomic_path, normalise_zip
 
 if TYPE_CHECKING:  # pragma: no cover

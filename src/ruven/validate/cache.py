@@ -102,9 +102,9 @@ def store(k: str, entry: Entry) -> None:
     if folder is None:
         return
     try:
+        from ruven.fs import atomic_write_text
+
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{k}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"findings": [f.to_dict() for f in entry.findings], "rows": entry.rows}), encoding="utf-8")
-        os.replace(tmp, folder / f"{k}.json")
+        atomic_write_text(folder / f"{k}.json", json.dumps({"findings": [f.to_dict() for f in entry.findings], "rows": entry.rows}))
     except OSError:
         pass

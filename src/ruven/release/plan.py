@@ -1,4 +1,4 @@
-"""Release a version: check the preconditions, set the version, date the changelog, build.
+"""``ruven release``: check the preconditions, set the version, date the changelog, build.
 
 Preconditions (every one is checked and reported, so a maintainer sees all that is wrong):
 
@@ -23,18 +23,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ruven import changelog, git
+from ruven.changelog import CHANGELOG, UNRELEASED, has_entries
 from ruven.errors import UsageError
 from ruven.package import DataPackage
-
-CHANGELOG = "CHANGELOG.md"
-UNRELEASED = "Unreleased"
-SECTION_RE = re.compile(r"^## \[([^\]]+)\](.*)$", re.M)
+from ruven.versions import bump_between, next_version, parse_version
 
 
 @dataclass
@@ -78,37 +75,9 @@ class ReleasePlan:
 # ------------------------------------------------------------------ changelog
 
 
-@dataclass
-class Section:
-    name: str
-    start: int  # offset of the "## [" line
-    body_start: int
-    end: int
-
-    def body(self, text: str) -> str:
-        return text[self.body_start : self.end]
-
-
-#: generated files that state the version; a release regenerates them when the package has them
-GENERATED_DOCS = ("CITATION.cff", "docs/codebook.md", "docs/datasheet.md")
-
-
-def changelog_sections(text: str) -> list[Section]:
-    ms = list(SECTION_RE.finditer(text))
-    out = []
-    for i, m in enumerate(ms):
-        end = ms[i + 1].start() if i + 1 < len(ms) else len(text)
-        out.append(Section(m.group(1), m.start(), m.end(), end))
-    return out
-
-
-def has_entries(body: str) -> bool:
-    return any(re.match(r"^\s*[-*] \S", line) for line in body.splitlines())
-
-
 def dated_changelog(text: str, version: str, today: str) -> tuple[str | None, Check]:
     """The changelog with VERSION's section dated (or the reason it cannot be)."""
-    secs = {s.name: s for s in changelog_sections(text)}
+    secs = changelog.parse(text)
     unrel = secs.get(UNRELEASED)
     mine = secs.get(version)
     fresh = f"## [{UNRELEASED}]\n\n"
@@ -133,11 +102,9 @@ def dated_changelog(text: str, version: str, today: str) -> tuple[str | None, Ch
 
 
 def release_tags(top: Path) -> list[tuple[tuple[int, int, int], str]]:
-    from ruven.diff import parse_version
-
-    proc = subprocess.run(["git", "tag", "--merged", "HEAD", "--list", "v*"], cwd=top, capture_output=True, text=True, check=False)
+    """``(version, tag)`` of every ``v<semver>`` tag reachable from HEAD, lowest first."""
     tags = []
-    for t in proc.stdout.split():
+    for t in git.tags_merged(top, "v*"):
         v = parse_version(t[1:]) if t.startswith("v") else None
         if v is not None:
             tags.append((v, t))
@@ -149,24 +116,19 @@ def version_history(top: Path, descriptor: Path) -> list[tuple[tuple[int, int, i
     first: the first commit whose ``datapackage.json`` has version V while the ``CHANGELOG.md``
     beside it has a dated ``## [V] - YYYY-MM-DD`` section (what ``ruven release`` writes). A
     clone has no tags, but it has this history."""
-    import json
-
-    from ruven.diff import parse_version
-
     rel = descriptor.resolve().relative_to(top.resolve()).as_posix()
-    changelog = (descriptor.resolve().parent / CHANGELOG).relative_to(top.resolve()).as_posix()
-    proc = subprocess.run(["git", "log", "--format=%H", "--reverse", "HEAD", "--", rel, changelog], cwd=top, capture_output=True, text=True, check=False)
+    log_rel = (descriptor.resolve().parent / CHANGELOG).relative_to(top.resolve()).as_posix()
     seen: dict[str, str] = {}
-    for commit in proc.stdout.split():
-        shown = subprocess.run(["git", "show", f"{commit}:{rel}"], cwd=top, capture_output=True, check=False)
+    for commit in git.log_paths(top, rel, log_rel):
+        shown = git.show(commit, rel, top) or b""
         try:
-            version = str(json.loads(shown.stdout.decode("utf-8-sig")).get("version", ""))
+            version = str(json.loads(shown.decode("utf-8-sig")).get("version", ""))
         except (ValueError, AttributeError):
             continue
         if parse_version(version) is None or version in seen:
             continue
-        log = subprocess.run(["git", "show", f"{commit}:{changelog}"], cwd=top, capture_output=True, check=False).stdout.decode("utf-8", "replace")
-        if re.search(rf"^## \[{re.escape(version)}\] - \d{{4}}-\d{{2}}-\d{{2}}", log, re.M):
+        log = (git.show(commit, log_rel, top) or b"").decode("utf-8", "replace")
+        if changelog.release_date(log, version):
             seen[version] = commit
     return sorted((parse_version(v), c, v) for v, c in seen.items())  # type: ignore[misc]
 
@@ -188,11 +150,7 @@ def last_release(top: Path, descriptor: Path) -> tuple[str, str, str]:
 
 def released(top: Path, descriptor: Path, version: str) -> bool:
     """True when ``version`` was released already: tagged, or in a commit's datapackage.json."""
-    return tag_exists(top, f"v{version}") or any(v == version for _, _, v in version_history(top, descriptor))
-
-
-def tag_exists(top: Path, tag: str) -> bool:
-    return subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}"], cwd=top, capture_output=True, check=False).returncode == 0
+    return git.tag_exists(top, f"v{version}") or any(v == version for _, _, v in version_history(top, descriptor))
 
 
 # ------------------------------------------------------------------ the release
@@ -206,8 +164,9 @@ def release(
     today: dt.date | None = None,
     out: str | os.PathLike[str] = "dist",
 ) -> ReleasePlan:
-    from ruven.canonical import atomic_write_text, canonical_json_text, format_package
-    from ruven.diff import EMPTY, bump_between, diff, git_toplevel, load_snapshot, next_version, parse_version
+    from ruven.canonical import canonical_json_text, format_package
+    from ruven.diff import EMPTY, diff, load_snapshot
+    from ruven.fs import atomic_write_text
 
     if parse_version(version) is None or version.startswith("v"):
         raise UsageError(f"{version!r} is not a version MAJOR.MINOR.PATCH", "write it like 0.2.0 (the tag v0.2.0 is made from it)")
@@ -215,7 +174,7 @@ def release(
     day = (today or dt.date.today()).isoformat()
     plan = ReleasePlan(version, "", "", "", "", day, dry_run)
 
-    from ruven.add import validate_cached
+    from ruven.candidate import validate_cached
 
     report = validate_cached(pkg, today=today)
     plan.checks.append(
@@ -231,7 +190,7 @@ def release(
         else Check("fmt", False, "files are not canonical: " + ", ".join([c.path for c in fmt.changes] + [p.path for p in fmt.problems]), "run `ruven fmt` and commit the result")
     )
 
-    top = git_toplevel(pkg.root)
+    top = git.toplevel(pkg.root)
     if top is None:
         plan.checks.append(Check("version", False, f"{pkg.root} is not in a git repository, so there is no last release to compare with", "release from a clone of the repository"))
     else:
@@ -268,7 +227,9 @@ def release(
         new_changelog, check = dated_changelog(cl_path.read_bytes().decode("utf-8"), version, day)
         plan.checks.append(check)
 
-    has_docs = any((pkg.root / rel).exists() for rel in GENERATED_DOCS)
+    from ruven.docs.generate import VERSIONED
+
+    has_docs = any((pkg.root / rel).exists() for rel in VERSIONED)  # docs that state the version
     plan.actions = [
         f"set version in {pkg.descriptor_path.name}: {pkg.version or '-'} -> {version}",
         f"date {CHANGELOG}: ## [{version}] - {day}",
@@ -296,4 +257,4 @@ def release(
     return plan
 
 
-__all__ = ["Check", "ReleasePlan", "changelog_sections", "dated_changelog", "last_release", "release", "release_tags", "version_history"]
+__all__ = ["Check", "ReleasePlan", "dated_changelog", "last_release", "release", "release_tags", "released", "version_history"]
