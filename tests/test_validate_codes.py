@@ -81,7 +81,7 @@ def test_suite_codes_are_registered_expectation_codes() -> None:
 
 
 def test_codebook_documents_every_code() -> None:
-    from ruven.docs import codebook_markdown
+    from ruven.docs.codebook import codebook_markdown
     from ruven.package import DataPackage
 
     generated = codebook_markdown(DataPackage.load(REPO))

@@ -24,23 +24,14 @@ SEPARATOR = ", "
 MAX_DEPTH = 2
 
 
-def extension(res: Resource) -> dict[str, object]:
-    """The resource-level ``x-ruven`` block of ``res``'s schema."""
-    ext = res.schema.get("x-ruven", {})
-    return dict(ext) if isinstance(ext, dict) else {}
-
-
 def label_fields(res: Resource) -> list[str]:
-    """The fields that make ``res``'s row label, as declared (``x-ruven.label``)."""
-    return [str(n) for n in extension(res).get("label", []) or []]  # type: ignore[union-attr]
+    """The fields that make ``res``'s row label, as declared (:attr:`Resource.label_fields`)."""
+    return res.label_fields
 
 
 def summary_fields(res: Resource) -> list[str]:
-    """The fields whose first non-empty value is a row's summary (``x-ruven.summary``, else ``summary``)."""
-    declared = [str(n) for n in extension(res).get("summary", []) or []]  # type: ignore[union-attr]
-    if declared:
-        return declared
-    return ["summary"] if "summary" in res.field_names else []
+    """The fields whose first non-empty value is a row's summary (:attr:`Resource.summary_fields`)."""
+    return res.summary_fields
 
 
 def _reference(res: Resource, name: str) -> tuple[str, str] | None:

@@ -1,18 +1,21 @@
 """The codebook (``docs/codebook.md``) and the README's data dictionary, from the schemas.
 
 The prose is in ``templates/codebook.md.j2``; this module computes what each table states
-(a field's type, constraints, references and an example value from the live rows).
+(a field's type, constraints, references and an example value from the live rows of the
+typed connection, never the CSV files).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruven.citation import licence_statement
 from ruven.docs.templates import FIX_COMMAND, render
 from ruven.markdown import cell, code, table
 from ruven.package import DataPackage, Field, Resource
-from ruven.rows import live_rows
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
 
 __all__ = ["codebook_markdown", "data_dictionary_markdown", "example_value", "field_constraints", "field_type", "referenced_by"]
 
@@ -76,8 +79,32 @@ def referenced_by(pkg: DataPackage, res: Resource) -> list[str]:
     return out
 
 
-def _resource(pkg: DataPackage, res: Resource) -> dict[str, Any]:
-    rows = live_rows(res)
+def _example_text(value: Any) -> str:
+    """A typed value as the CSV would show it (lists joined with ";", dates ISO, whole numbers without ".0")."""
+    from ruven.db.export import plain
+
+    v = plain(value)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def live_rows(con: duckdb.DuckDBPyConnection, res: Resource) -> list[dict[str, str]]:
+    """The live rows of ``res`` in file order, read from the typed connection, as text."""
+    from ruven.db import WITHDRAWN, all_table, ident
+
+    names = res.field_names
+    where = f" WHERE {ident(WITHDRAWN)} IS NULL" if WITHDRAWN in names else ""
+    cur = con.execute(f"SELECT {', '.join(ident(n) for n in names)} FROM {ident(all_table(res))}{where} ORDER BY rowid")
+    return [{n: _example_text(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+
+
+def _resource(pkg: DataPackage, res: Resource, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    rows = live_rows(con, res)
     fields = []
     for f in res.fields:
         ex = example_value(res, f.name, rows)
@@ -103,13 +130,20 @@ def _resource(pkg: DataPackage, res: Resource) -> dict[str, Any]:
     }
 
 
-def codebook_markdown(pkg: DataPackage) -> str:
+def codebook_markdown(pkg: DataPackage, con: duckdb.DuckDBPyConnection | None = None) -> str:
+    """The codebook; example values come from the live rows of the typed connection (``con``,
+    or one opened for the call)."""
+    if con is None:
+        from ruven import connect
+
+        with connect(pkg) as own:
+            return codebook_markdown(pkg, own)
     text = render(
         "codebook.md.j2",
         pkg=pkg,
         fix_command=FIX_COMMAND,
         licence=licence_statement(pkg),
-        resources=[_resource(pkg, res) for res in pkg],
+        resources=[_resource(pkg, res, con) for res in pkg],
     )
     from ruven.validate.codes import codebook_section
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from ruven.package import DataPackage, Resource
 from ruven.query import all_table, ident
-from ruven.rows import source_field
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -115,7 +114,7 @@ def datasheet_figures(pkg: DataPackage, con: duckdb.DuckDBPyConnection | None = 
     lo: list[str] = []
     hi: list[str] = []
     for res, rows in facts:
-        sf = source_field(res)
+        sf = res.source_field
         dates = [f.name for f in res.fields if f.is_partial_date]
         t_single = 0
         for r in rows:
