@@ -56,7 +56,9 @@ def test_mini_passes_the_rules(mini: Path) -> None:
         pytest.param("deployments", "DEP-0001", "summary", " Leading space.", "whitespace", "summary", id="whitespace"),
         pytest.param("deployments", "DEP-0001", "summary", "Cafe\u0301 visit.", "unicode-normalization", "summary", id="unicode-normalization"),
         pytest.param("deployments", "DEP-0001", "summary", "Tab\tinside.", "control-character", "summary", id="control-character"),
+        pytest.param("deployments", "DEP-0001", "summary", "Zero\u200bwidth.", "invisible-character", "summary", id="invisible-character"),
         pytest.param("deployments", "DEP-0001", "notes", "=HYPERLINK(\"x\")", "formula-injection", "notes", id="formula-injection"),
+        pytest.param("deployments", "DEP-0001", "notes", "-SUM(A1:A2)", "formula-injection", "notes", id="formula-injection-minus"),
         pytest.param("sources", "SRC-0002", "title", "@handle said", "formula-injection", "title", id="formula-injection-at"),
     ],
 )

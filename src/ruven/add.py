@@ -31,6 +31,7 @@ from ruven.errors import RuvenError, UsageError
 from ruven.fs import atomic_write_text, locks
 from ruven.package import DataPackage, Field, Resource, date_bounds
 from ruven.report import Finding, truncate
+from ruven.text import hygiene_problems
 from ruven.validate import codes
 from ruven.validate.messages import constraint_message, field_format, rule_message, type_message
 
@@ -229,6 +230,9 @@ def check_value(session: Session, res: Resource, fld: Field, value: str) -> Prob
         return Problem("constraint-error", *constraint_message(fld, constraint, value))
     if fld.is_partial_date and date_bounds(value) is None:
         return Problem("invalid-date", *rule_message("invalid-date", fld, value, {}))
+    if fld.is_free_text:
+        for code in hygiene_problems(value):  # the rules validate applies to the file
+            return Problem(code, *rule_message(code, fld, value, {}))
     refs = references_of(res, fld)
     if refs:
         ids = value.split(fld.delimiter) if fld.is_id_list else [value]

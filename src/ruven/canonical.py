@@ -37,6 +37,7 @@ from typing import Any
 
 from ruven.fs import atomic_write_text, replace, write_temp
 from ruven.package import DataPackage, Resource
+from ruven.text import crlf_line_ends
 
 BOM = "\ufeff"
 #: Files above this size get change counts instead of a line-by-line diff in ``--check``.
@@ -140,7 +141,7 @@ def _canonical_csv(res: Resource, tmp_folder: Path) -> tuple[Path, list[str]]:
 
     with path.open("rb") as raw:
         head = raw.read(3)
-        crlf = b"\r\n" in raw.read(1 << 16) or head.endswith(b"\r")
+        crlf = crlf_line_ends(head + raw.read(1 << 16))  # not a CRLF inside a quoted cell
     if head == b"\xef\xbb\xbf":
         note("byte-order mark removed")
     if crlf:

@@ -2,7 +2,7 @@
 
 Exit codes are decided here, in one place: 0 success; 1 findings (invalid data,
 differences, files ``fmt --check`` would change, a failed query); 2 usage error; 3 ruven
-could not do the job. A traceback is printed only with ``--debug``.
+could not do the job; 130 interrupted by Ctrl-C. A traceback is printed only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ def _json_requested(args: list[str]) -> bool:
     return "--format=json" in args or any(a == "--format" and b == "json" for a, b in zip(args, args[1:], strict=False))
 
 
+def _interrupted() -> int:
+    """Ctrl-C: a short message, no traceback, and the exit code shells expect (128 + SIGINT)."""
+    emit_error("interrupted", "interrupted (Ctrl-C)", "")
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns (and exits with) the exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -33,9 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         code = rv if isinstance(rv, int) else 0
     except click.exceptions.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        code = 1
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C into Abort
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            code = _interrupted()
+        else:
+            click.echo("Aborted.", err=True)
+            code = 1
+    except KeyboardInterrupt:
+        code = _interrupted()
     except click.ClickException as exc:  # usage errors (click's own): exit 2
         if STATE.format == "json":
             echo_json({"ok": False, "error": {"code": "usage-error", "message": exc.format_message(), "hint": "run the command with --help for its options and examples", "location": ""}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +62,18 @@ def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def echo_json(doc: dict[str, Any]) -> None:
-    """Print exactly one JSON document on stdout."""
-    click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+    """Print exactly one JSON document on stdout: strict JSON (a NaN or infinite number is null)."""
+    click.echo(json.dumps(_finite(doc), ensure_ascii=False, indent=2, default=str, allow_nan=False))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def emit_error(code: str, message: str, hint: str = "", location: str = "") -> None:

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import math
 import sys
 from typing import Any
 
@@ -37,8 +38,22 @@ from ruven.errors import UsageError
     is_flag=True,
     help="Let the table views show withdrawn rows too (they are always in <table>_all).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop the query when it runs longer than this (0: no limit).",
+)
 def query(
-    sql: str | None, sql_file: Any, package: str | None, fmt: str, allow_external: bool, include_withdrawn: bool
+    sql: str | None,
+    sql_file: Any,
+    package: str | None,
+    fmt: str,
+    allow_external: bool,
+    include_withdrawn: bool,
+    timeout: float,
 ) -> int:
     """Run SQL on the package: one typed table per resource plus research views.
 
@@ -47,9 +62,16 @@ def query(
     timeline, fact_rows, single_source_rows, statements_with_speakers, arms_with_financing,
     investments_with_parties, package_info. Partial dates come with <field>_min/_max DATEs.
 
-    The query runs in a sandbox: read-only (SELECT only), no access to files or extensions
-    outside the package. --allow-external lifts it, e.g. for COPY ... TO exports.
-    Exit 0 on success, 1 when the query fails (DuckDB's message is printed).
+    The query runs in a sandbox: read-only (SELECT, and EXPLAIN [ANALYZE] of a SELECT), no
+    access to files or extensions outside the package. --allow-external lifts it, e.g. for
+    COPY ... TO exports. A query is stopped after --timeout seconds (60 by default).
+    Exit 0 on success, 1 when the query fails or times out (the reason is printed), 130 on
+    Ctrl-C.
+
+    With --format json each row is an object keyed by column name; when two columns share a
+    name, the second is renamed name_2 (the third name_3 ...), "columns" gives each one's
+    "name" and, for a renamed one, "renamed_from". NaN and infinite numbers are written as
+    null (strict JSON).
 
     \b
     Examples:
@@ -70,17 +92,22 @@ def query(
         raise UsageError("no SQL given", 'ruven query "SELECT * FROM timeline LIMIT 5" or ruven query --file q.sql')
     from ruven.query import query as run_query
 
-    result = run_query(sql, package, allow_external=allow_external, include_withdrawn=include_withdrawn)
+    result = run_query(sql, package, allow_external=allow_external, include_withdrawn=include_withdrawn, timeout=timeout)
     render(result, fmt)
     return 0
 
 
 def render(result: Any, fmt: str) -> None:
     if fmt == "json":
+        columns = []
+        for name, key, typ in zip(result.columns, result.unique_columns(), result.types, strict=True):
+            columns.append({"name": key, "type": typ} | ({"renamed_from": name} if key != name else {}))
+            if key != name:
+                click.echo(f"note: column {name!r} appears more than once; this one is {key!r} in the JSON rows", err=True)
         echo_json(
             {
                 "ok": True,
-                "columns": [{"name": n, "type": t} for n, t in zip(result.columns, result.types, strict=True)],
+                "columns": columns,
                 "rows": [{k: _json_value(v) for k, v in r.items()} for r in result.records()],
                 "row_count": len(result.rows),
             }
@@ -150,8 +177,10 @@ def _md(text: str) -> str:
 
 
 def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None  # NaN and infinities are not JSON
     if isinstance(v, decimal.Decimal):
-        return float(v)
+        return float(v) if v.is_finite() else None
     if isinstance(v, dt.date | dt.datetime | dt.time):
         return v.isoformat()
     if isinstance(v, list | tuple):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ruven.db.connection import connect
 from ruven.errors import QueryError
@@ -13,8 +15,12 @@ from ruven.package import DataPackage
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
-#: Statement types a sandboxed query may run (everything else could change state).
+T = TypeVar("T")
+
+#: Statement types a sandboxed query may run (everything else could change state). An
+#: ``EXPLAIN`` is judged by the statement it explains (``EXPLAIN ANALYZE`` runs it).
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+_HINT = 'fix the SQL; `ruven query "SHOW ALL TABLES"` lists tables and views'
 
 
 @dataclass
@@ -25,46 +31,173 @@ class QueryResult:
     types: list[str]
     rows: list[tuple[Any, ...]]
 
+    def unique_columns(self) -> list[str]:
+        """The column names, each a distinct key: a repeated name gets ``_2``, ``_3`` … (the first
+        free suffix), so ``SELECT 1 AS x, 2 AS x`` has the columns ``x`` and ``x_2``."""
+        taken = set(self.columns)
+        seen: set[str] = set()
+        out = []
+        for name in self.columns:
+            if name in seen:
+                n = 2
+                while f"{name}_{n}" in taken:
+                    n += 1
+                name = f"{name}_{n}"
+                taken.add(name)
+            seen.add(name)
+            out.append(name)
+        return out
+
     def records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+        """The rows as ``{column: value}``, keyed by :meth:`unique_columns` (no column is lost)."""
+        names = self.unique_columns()
+        return [dict(zip(names, r, strict=True)) for r in self.rows]
 
 
-def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True) -> QueryResult:
+def statement_kind(con: duckdb.DuckDBPyConnection, statement: Any) -> str:
+    """What ``statement`` really does: DuckDB's statement type, and for an ``EXPLAIN`` (which
+    ``EXPLAIN ANALYZE`` runs) the type of the statement it explains, as ``EXPLAIN DROP``.
+    ``EXPLAIN ?`` when the explained statement cannot be told (it is then not read-only)."""
+    kind = getattr(statement.type, "name", str(statement.type))
+    if kind != "EXPLAIN":
+        return kind
+    inner = _explained(statement.query)
+    try:
+        parts = con.extract_statements(inner) if inner else []
+    except Exception:  # noqa: BLE001 - DuckDB parsed the whole; a part it cannot parse is not read-only
+        parts = []
+    if len(parts) != 1:
+        return "EXPLAIN ?"
+    return f"EXPLAIN {statement_kind(con, parts[0])}"
+
+
+def _explained(sql: str) -> str:
+    """The statement an ``EXPLAIN [ANALYZE | (options)] statement`` explains (DuckDB's tokenizer:
+    comments and options skipped); empty when the shape is not that."""
+    import duckdb
+
+    tokens = duckdb.tokenize(sql)
+    ends = [o for o, _ in tokens[1:]] + [len(sql)]
+    words = [(o, sql[o:e].strip(), t) for (o, t), e in zip(tokens, ends, strict=True) if t != duckdb.token_type.comment]
+    if not words or words[0][1].upper() != "EXPLAIN":
+        return ""
+    i = 1
+    if i < len(words) and words[i][1].upper() in ("ANALYZE", "ANALYSE"):
+        i += 1
+    elif i < len(words) and words[i][1].startswith("("):
+        depth = 0
+        while i < len(words):
+            if words[i][2] == duckdb.token_type.operator:
+                depth += words[i][1].count("(") - words[i][1].count(")")
+            i += 1
+            if depth <= 0:
+                break
+    return sql[words[i][0] :] if i < len(words) else ""
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, statements: list[Any]) -> None:
+    """Raise :class:`QueryError` unless every statement only reads (judged by what it does, not
+    by its first word: ``EXPLAIN ANALYZE DROP TABLE t`` is a ``DROP``)."""
+    for st in statements:
+        kind = statement_kind(con, st)  # "SELECT", "DROP", "EXPLAIN SELECT", "EXPLAIN DROP", "EXPLAIN ?"
+        if not set(kind.split()) <= READ_ONLY_STATEMENTS:
+            raise QueryError(
+                f"{kind} statements are not allowed: the query sandbox is read-only",
+                "only SELECT queries (and EXPLAIN of a SELECT) run by default; pass --allow-external to write or export files",
+            )
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True, timeout: float | None = None) -> QueryResult:
     """Run ``sql`` (one or more statements) on ``con``; return the last statement's result.
 
-    With ``read_only`` only ``SELECT`` / ``EXPLAIN`` statements (``FROM``, ``DESCRIBE``,
-    ``SHOW``, ``SUMMARIZE`` included) are allowed. Failures raise :class:`QueryError` with
-    DuckDB's own message.
+    With ``read_only`` only ``SELECT`` statements (``FROM``, ``DESCRIBE``, ``SHOW``,
+    ``SUMMARIZE`` included) and ``EXPLAIN [ANALYZE]`` of them are allowed. ``timeout``
+    (seconds; ``None`` or 0: none) interrupts DuckDB when the query runs longer. Failures
+    raise :class:`QueryError` with DuckDB's own message. Ctrl-C interrupts DuckDB too and
+    raises ``KeyboardInterrupt`` once it has stopped.
     """
     import duckdb
 
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise QueryError(str(exc), 'fix the SQL; `ruven query "SHOW ALL TABLES"` lists tables and views') from exc
+        raise QueryError(str(exc), _HINT) from exc
     if not statements:
         raise QueryError("no SQL statement given", 'pass a query, e.g. ruven query "SELECT * FROM timeline"')
     if read_only:
-        for st in statements:
-            kind = getattr(st.type, "name", str(st.type))
-            if kind not in READ_ONLY_STATEMENTS:
-                raise QueryError(
-                    f"{kind} statements are not allowed: the query sandbox is read-only",
-                    "only SELECT queries run by default; pass --allow-external to write or export files",
-                )
-    try:
+        check_read_only(con, statements)
+
+    def execute() -> tuple[list[Any], list[tuple[Any, ...]]]:
         for st in statements[:-1]:
             con.execute(st)
         con.execute(statements[-1])
         desc = con.description or []
-        rows = con.fetchall() if desc else []
+        return desc, (con.fetchall() if desc else [])
+
+    try:
+        desc, rows = interruptible(con, execute, timeout)
     except duckdb.PermissionException as exc:
         raise QueryError(
             str(exc), "the query sandbox cannot read or write files; pass --allow-external to export or read files"
         ) from exc
     except duckdb.Error as exc:
-        raise QueryError(str(exc), 'fix the SQL; `ruven query "SHOW ALL TABLES"` lists tables and views') from exc
+        raise QueryError(str(exc), _HINT) from exc
     return QueryResult([d[0] for d in desc], [str(d[1]) for d in desc], rows)
+
+
+def interruptible(con: duckdb.DuckDBPyConnection, work: Callable[[], T], timeout: float | None = None) -> T:
+    """Run ``work`` (DuckDB calls on ``con``) so that it can be stopped: after ``timeout``
+    seconds (:class:`QueryError` naming the limit) or by Ctrl-C (``KeyboardInterrupt``).
+
+    DuckDB holds the thread that runs a query until the query ends, and Python runs a signal
+    handler only between bytecodes of the main thread; so the work runs in a helper thread
+    while the main thread waits, and either way ``con.interrupt()`` stops DuckDB cleanly.
+    """
+    import duckdb
+
+    outcome: dict[str, Any] = {}
+
+    done = threading.Event()  # not Thread.join: a join that Ctrl-C interrupts can leave the thread marked stopped (Python < 3.13)
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="ruven-query", daemon=True).start()
+    timed_out = False
+    try:
+        if not done.wait(timeout or None):
+            timed_out = True
+            _stop(con, done)
+    except KeyboardInterrupt:
+        _stop(con, done)
+        raise
+    if "error" in outcome:
+        exc = outcome["error"]
+        if timed_out and isinstance(exc, duckdb.InterruptException):
+            raise QueryError(
+                f"the query was stopped after the timeout of {timeout:g} seconds",
+                "raise the limit with --timeout SECONDS (--timeout 0 for none), or narrow the query (a LIMIT, a WHERE, fewer joins)",
+            ) from exc
+        raise exc
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+def _stop(con: duckdb.DuckDBPyConnection, done: threading.Event) -> None:
+    """Interrupt DuckDB until the work has ended (again each second: a statement that starts
+    after an interrupt, the next of several, runs on); a further Ctrl-C changes nothing. Only
+    then can the connection be closed."""
+    while True:
+        con.interrupt()
+        try:
+            if done.wait(1.0):
+                return
+        except KeyboardInterrupt:
+            continue
 
 
 def query(
@@ -73,11 +206,13 @@ def query(
     *,
     allow_external: bool = False,
     include_withdrawn: bool = False,
+    timeout: float | None = None,
 ) -> QueryResult:
-    """Load the package and run ``sql``: sandboxed (read-only, no file access) unless ``allow_external``."""
+    """Load the package and run ``sql``: sandboxed (read-only, no file access) unless
+    ``allow_external``; stopped after ``timeout`` seconds (``None`` or 0: no limit)."""
     con = connect(package, include_withdrawn=include_withdrawn, sandbox=not allow_external)
     try:
-        return run(con, sql, read_only=not allow_external)
+        return run(con, sql, read_only=not allow_external, timeout=timeout)
     finally:
         con.close()
 

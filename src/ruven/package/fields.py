@@ -56,6 +56,11 @@ class Field:
         return str(self.extension.get("kind", self.type))
 
     @property
+    def is_free_text(self) -> bool:
+        """A string without enum or pattern: the text hygiene rules (:mod:`ruven.text`) apply."""
+        return self.type == "string" and not self.enum and not self.constraints.get("pattern", "")
+
+    @property
     def is_partial_date(self) -> bool:
         return self.kind == PARTIAL_DATE
 

@@ -115,7 +115,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
             rules.append(Rule(f"unknown-{kind}-code", f.name, lambda col=col, p=pattern, codes=codes: ~col.str.contains(p) | col.is_in(codes)))
         if pattern.startswith("^https?://"):
             rules.append(Rule("invalid-url", f.name, frame_ok=url_frame_ok(f.name)))
-        if f.type == "string" and not f.enum and not pattern:
+        if f.is_free_text:
             for code in HYGIENE:
                 rules.append(Rule(code, f.name, bad=lambda name=f.name, code=code: memo.text_bad(name, code)))
         if f.is_id_list:

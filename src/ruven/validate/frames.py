@@ -5,14 +5,13 @@ column aligned to its rows."""
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ruven.package import DataPackage, Field, date_bounds
+from ruven.text import HYGIENE, SUSPICIOUS
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -20,9 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ruven.validate.tables import Table
 
 STRICT_URL = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}(?:[/?#][^\s]*)?$"
-FORMULA_START = r"^[=+\-@\t\r]"
-NUMERIC = r"(?i)^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?\s*$"
-CONTROL = r"[\x00-\x09\x0B-\x1F\x7F-\x9F]"
 
 
 @dataclass
@@ -79,16 +75,6 @@ class Memo:
         values, lo, hi = self.dates(name)
         days = lo if which == 0 else hi
         return pl.col(name).replace_strict(values, days, default=None, return_dtype=pl.Date)
-
-
-HYGIENE: dict[str, Callable[[str], bool]] = {
-    "whitespace": lambda v: v != v.strip(),
-    "unicode-normalization": lambda v: not unicodedata.is_normalized("NFC", v),
-    "control-character": lambda v: re.search(CONTROL, v) is not None,
-    "formula-injection": lambda v: re.match(FORMULA_START, v) is not None and re.match(NUMERIC, v) is None,
-}
-#: One regex pass per column finds every value that might break a hygiene rule.
-SUSPICIOUS = r"^\s|\s$|[\x00-\x09\x0B-\x1F\x7F-\x9F]|^[=+\-@]|[^\x00-\x7F]"
 
 
 def split_ids(col: pl.Expr, delimiter: str, width: int) -> list[pl.Expr]:

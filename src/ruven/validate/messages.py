@@ -129,8 +129,13 @@ def rule_message(code: str, field: Field, value: str, row: dict[str, Any], *, de
         return f"{name} is not in Unicode NFC form", "re-type the accented characters, or run `ruven fmt`, which normalises text to NFC"
     if code == "control-character":
         return f"{name} contains a control character", "remove tabs, carriage returns and other invisible control characters from the cell"
+    if code == "invisible-character":
+        from ruven.text import describe, invisible_characters
+
+        chars = ", ".join(describe(c) for c in invisible_characters(value))
+        return f"{name} contains an invisible character: {chars}", "delete it (retype the text around it): it changes how the text displays or compares without showing"
     if code == "formula-injection":
-        return f"{name} starts with {value[:1]!r}: a spreadsheet would run it as a formula", "reword the cell so that it does not start with =, +, -, @, a tab or a carriage return"
+        return f"{name} starts with {value[:1]!r}: a spreadsheet would run it as a formula", "reword the start of the cell: =, +, @, a tab or a carriage return there, or - followed by a sum, a cell reference or a function, make a spreadsheet evaluate it"
     if code == "likely-duplicate":
         return f"this row looks like a duplicate of an earlier row ({name} {value!r})", "merge the two rows, or withdraw one of them with the reason and the id that replaces it"
     entry = codes.get(code)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ruven.package import DataPackage, Resource
 from ruven.report import Finding
+from ruven.text import crlf_line_ends
 from ruven.validate import codes
 
 LAYER = "frictionless"
@@ -77,7 +78,7 @@ def _scan_bytes(res: Resource) -> Finding | None:
             return _f(res.name, rel, "encoding-error", f"{rel} is UTF-16, not UTF-8", "save the file as UTF-8 (without BOM), e.g. with `ruven fmt` or your editor's encoding menu", 1)
         if head.startswith(b"\xef\xbb\xbf"):
             return _f(res.name, rel, "encoding-error", f"{rel} starts with a UTF-8 byte-order mark (BOM)", "run `ruven fmt` to remove it (save as UTF-8 without BOM)", 1)
-        crlf = b"\r\n" in fh.read(1 << 16)
+        crlf = crlf_line_ends(fh.read(1 << 16))  # record ends, not a CRLF inside a quoted cell
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         offset = 0

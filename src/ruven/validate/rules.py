@@ -25,9 +25,11 @@ checks chosen by what the schema says about a field, never by a second list of c
   (pycountry); patterns starting ``^https?://``: a well-formed URL (urllib.parse);
 - ``x-ruven.actor-kinds``: the reference points to an actor of one of those kinds (``actor-kind``);
   a self-referencing foreign key forms no cycle (``reference-cycle``);
-- free-text fields (strings without enum or pattern): no leading/trailing whitespace, NFC,
-  no control characters, no spreadsheet formula (``whitespace``, ``unicode-normalization``,
-  ``control-character``, ``formula-injection``);
+- free-text fields (strings without enum or pattern): the text hygiene of :mod:`ruven.text`,
+  no leading/trailing whitespace, NFC, no control characters, no bidirectional controls or
+  zero-width characters, nothing a spreadsheet would evaluate (``whitespace``,
+  ``unicode-normalization``, ``control-character``, ``invisible-character``,
+  ``formula-injection``);
 - likely duplicates (warnings): the same URL up to trivial differences (unique URL fields); the
   same text with the same ``x-ruven.duplicate-key`` fields (a quote's speaker and date).
 
