@@ -251,7 +251,7 @@ def release(
         generate_docs(DataPackage.load(pkg.descriptor_path))
     from ruven.release import build
 
-    result = build(DataPackage.load(pkg.descriptor_path), out)
+    result = build(DataPackage.load(pkg.descriptor_path), out, validate=False)  # validated above (plan.ok)
     plan.build = result.to_dict()
     plan.done = True
     return plan
