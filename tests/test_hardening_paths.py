@@ -4,6 +4,7 @@ adversarial run found (issue: hardening) and holds the fix in place."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_package, git, run_cli, set_cell
+from conftest import REPO, copy_package, git, run_cli, set_cell
 
 RUVEN = [str(Path(sys.executable).parent / "ruven")]
 SECRET = "SECRET-OUTSIDE-ROW"
@@ -74,9 +75,14 @@ COMMANDS = {
 def test_no_command_reads_or_writes_outside_the_package(tmp_path: Path, command: str, how: str) -> None:
     pkg, outside = _outside_package(tmp_path, how)
     before = {p.name: p.read_bytes() for p in outside.iterdir()}
-    proc = sub(*COMMANDS[command](pkg, tmp_path), timeout=90)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode in (1, 3), out
+    args = COMMANDS[command](pkg, tmp_path)
+    if how == "device":  # a child process: an endless read must hit the time limit, not hang the suite
+        proc = sub(*args, timeout=90)
+        code, out = proc.returncode, proc.stdout + proc.stderr
+    else:
+        code, stdout, stderr = run_cli(*args)
+        out = stdout + stderr
+    assert code in (1, 3), out
     assert "Traceback" not in out and SECRET not in out
     assert ("not a regular file" if how == "device" else "outside the package folder") in out, out
     assert {p.name: p.read_bytes() for p in outside.iterdir()} == before  # nothing written outside
@@ -98,6 +104,60 @@ def test_a_url_resource_path_is_refused_without_a_download(mini: Path) -> None:
     code, out, err = run_cli("query", "-p", str(mini), "SELECT 1")
     text = (out + err).lower()
     assert code == 3 and "a url, a remote path" in text and "Traceback" not in err
+
+
+def test_a_git_revision_with_a_symlink_out_is_refused(tmp_path: Path) -> None:
+    """``diff`` against a revision reads files with ``git show``: a committed symlink would give
+    its target's name as the file's text; the resolver refuses it (and ``..`` paths) there too."""
+    pkg, _ = _outside_package(tmp_path, "symlink")
+    code, out, err = run_cli("diff", "HEAD", str(pkg), "-p", str(pkg))
+    assert code == 3 and "not a regular file in that revision" in err and SECRET not in out + err
+    _point_actors_at(pkg, "../../outside/actors.csv")
+    git(pkg, "commit", "-qam", "escape")
+    code, out, err = run_cli("diff", "HEAD", "HEAD", "-p", str(pkg))
+    assert code == 3 and "outside the package folder" in err and SECRET not in out + err
+
+
+def test_reads_are_bounded(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_cell(mini / "data" / "sources.csv", "SRC-0001", "title", "x" * 20_000)  # bigger than any JSON file
+    monkeypatch.setenv("RUVEN_MAX_FILE_BYTES", "20000")
+    code, _, err = run_cli("query", "-p", str(mini), "SELECT count(*) FROM sources")
+    assert code == 3 and "more than the 20,000 ruven reads" in err
+    code, out, _ = run_cli("validate", "-p", str(mini), "--format", "json", "--layer", "frictionless")
+    assert code == 1 and any("more than the 20,000" in f["message"] and f["code"] == "resource-error" for f in json.loads(out)["findings"])
+
+
+def test_suites_readme_and_schemas_go_through_the_resolver(mini: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"name": SECRET, "expectations": []}), encoding="utf-8")
+    (mini / "validation" / "actors.json").unlink()
+    (mini / "validation" / "actors.json").symlink_to(secret)
+    code, out, _ = run_cli("validate", "-p", str(mini), "--format", "json", "--layer", "expectations")
+    hits = [f for f in json.loads(out)["findings"] if f["code"] == "suite-error"]
+    assert code == 1 and hits and "outside the package folder" in hits[0]["message"]
+    code, out, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path / "dist"))
+    assert code in (1, 3) and SECRET not in out + err and not list((tmp_path / "dist").glob("*.zip"))
+    (mini / "validation" / "actors.json").unlink()
+    shutil.copy(REPO / "validation" / "actors.json", mini / "validation" / "actors.json")
+    desc = json.loads((mini / "datapackage.json").read_text(encoding="utf-8"))
+    desc["resources"][1]["schema"] = str(secret)
+    (mini / "datapackage.json").write_text(json.dumps(desc, indent=2) + "\n", encoding="utf-8")
+    code, out, _ = run_cli("validate", "-p", str(mini), "--format", "json", "--layer", "frictionless")
+    hits = [f for f in json.loads(out)["findings"] if f["code"] == "schema-error"]
+    assert code == 1 and hits and hits[0]["line"] and "outside the package folder" in hits[0]["message"]
+    code, _, err = run_cli("info", "-p", str(mini))
+    assert code == 3 and "outside the package folder" in err
+
+
+def test_no_zip_entry_can_leave_its_folder(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from ruven.release.repro import write_zip
+
+    for name in ("ruven-0.2.0/../../x.csv", "/etc/x.csv"):
+        with pytest.raises(ValueError, match="unsafe zip entry"):
+            write_zip(tmp_path / "a.zip", [(name, b"x")], dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert not list(tmp_path.iterdir())  # and no temp file left
 
 
 # ------------------------------------------------------------------ 4. links
@@ -127,6 +187,31 @@ def test_only_http_urls_become_links_in_serve(mini: Path, tmp_path: Path) -> Non
 
     assert link_html("https://example.org/a?b=<c>", "x").startswith('<a href="https://example.org/a?b=&lt;c&gt;"')
     assert "<a" not in link_html("javascript:alert(1)", "x") and "javascript" in link_html("javascript:alert(1)", "x")
+
+
+def test_descriptor_urls_other_fields(mini: Path, tmp_path: Path) -> None:
+    (tmp_path / "LICENSE-outside").write_text("x", encoding="utf-8")
+    desc = json.loads((mini / "datapackage.json").read_text(encoding="utf-8"))
+    desc["homepage"] = "data:text/html,<script>alert(1)</script>"
+    desc["sources"] = [{"title": "x", "path": "../LICENSE-outside"}]
+    (mini / "datapackage.json").write_text(json.dumps(desc, indent=2) + "\n", encoding="utf-8")
+    code, out, _ = run_cli("validate", "-p", str(mini), "--format", "json", "--layer", "frictionless")
+    hits = {f["field"]: f for f in json.loads(out)["findings"] if f["code"] == "invalid-url"}
+    assert code == 1 and set(hits) == {"homepage", "sources[0].path"}
+    assert "outside the package folder" in hits["sources[0].path"]["message"] and hits["homepage"]["line"]
+
+
+def test_datasette_licence_link_only_when_http(mini: Path) -> None:
+    import ruven
+    from ruven.package import DataPackage
+    from ruven.serve import datasette_metadata
+
+    desc = json.loads((mini / "datapackage.json").read_text(encoding="utf-8"))
+    desc["licenses"][0]["path"] = "javascript:alert(5)"
+    (mini / "datapackage.json").write_text(json.dumps(desc, indent=2) + "\n", encoding="utf-8")
+    pkg = DataPackage.load(mini)
+    with ruven.connect(pkg) as con:
+        assert datasette_metadata(pkg, con)["license_url"] == ""
 
 
 # ------------------------------------------------------------------ 6. temp files
@@ -160,3 +245,35 @@ def test_temp_files_are_ignored_by_git() -> None:
     assert ".ruven-*" in ignore
 
 
+
+
+def test_stale_temp_files_of_dead_writers_are_removed(mini: Path) -> None:
+    import tempfile
+
+    from ruven.fs import atomic_path, clean_stale, temp_prefix
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    data = mini / "data"
+    mine = data / f"{temp_prefix('actors.csv')}keep.tmp"
+    theirs = data / f".ruven-{dead.pid}-actors.csv-x.tmp"
+    wal = data / f".ruven-{dead.pid}-ruven.duckdb-y.tmp.wal"
+    for p in (mine, theirs, wal):
+        p.write_text("half", encoding="utf-8")
+    copy = Path(tempfile.gettempdir()) / f"ruven-validate-{dead.pid}-zz"
+    (copy / "data").mkdir(parents=True, exist_ok=True)
+    run_cli("info", "-p", str(mini))  # any command opening the package
+    assert mine.exists() and not theirs.exists() and not wal.exists()
+    from ruven.candidate import validate_cached
+    from ruven.package import DataPackage
+
+    pkg = DataPackage.load(mini)
+    actors = pkg.resource("actors").path
+    validate_cached(pkg, {actors: actors.read_text(encoding="utf-8")}, layers=["frictionless"])
+    assert not copy.exists()  # the copy of a killed add
+    mine.unlink()
+    assert clean_stale(data) == []
+    with pytest.raises(RuntimeError), atomic_path(data / "x.csv") as tmp:
+        tmp.write_text("x", encoding="utf-8")
+        raise RuntimeError
+    assert not [p.name for p in data.iterdir() if p.name.startswith(".ruven-")]

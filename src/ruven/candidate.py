@@ -31,7 +31,7 @@ def _package_files(pkg: DataPackage) -> list[Path]:
             files.append(res.schema_path)
     val = pkg.root / "validation"
     if val.is_dir():
-        files.extend(p for p in val.rglob("*") if p.is_file())
+        files.extend(pkg.file(p.relative_to(pkg.root).as_posix()) for p in sorted(val.rglob("*")) if p.is_file() or p.is_symlink())
     return files
 
 

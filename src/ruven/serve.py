@@ -268,7 +268,8 @@ def render_id_list(value: Any, delimiter: str, targets: dict[str, dict[str, str]
         if t and t["url"].startswith(f"/{DB_NAME}/"):  # a row page of this site (built here, quoted)
             parts.append(f'<a href="{escape(t["url"], quote=True)}" title="{escape(t["title"], quote=True)}">{escape(i)}</a>')
         else:  # a source's own page: a link only when it is http(s)
-            parts.append(link_html(t["url"] if t else "", i, title=t["title"] if t else ""))
+            url = t["url"] if t and is_link(t["url"]) else ""  # any other URL: the id alone, as text
+            parts.append(link_html(url, i, title=t["title"] if t else ""))
     return f"{escape(delimiter)} ".join(parts)
 
 
