@@ -203,7 +203,10 @@ def test_xlsx_header_comments_frozen_filter_and_withdrawn_rows(mini: Path, tmp_p
     set_cell(mini / "data" / "deployments.csv", "DEP-0001", "withdrawn", "Duplicate.")
     set_cell(mini / "data" / "deployments.csv", "DEP-0001", "notes", "=1+1")
     code, _, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path))
-    assert code == 0, err
+    assert code == 1 and "formula-injection" in err  # the CLI validates first and refuses
+    from ruven.release import build
+
+    build(mini, tmp_path, validate=False)  # the writer itself must still keep a formula as text
     wb = openpyxl.load_workbook(tmp_path / "ruven-mini-0.1.0.xlsx")
     ws = wb["deployments"]
     assert ws.freeze_panes == "A2"

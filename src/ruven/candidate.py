@@ -2,7 +2,9 @@
 
 ``ruven add`` compares the package as it is with the package plus the new rows; ``ruven
 release`` validates before it writes. Reports are remembered by the files' content (and the
-layers and "today"), so the same files are not validated twice in one process.
+layers and "today"), so the same files are not validated twice in one process. The copy is
+``ruven-validate-<pid>-*`` in the system temporary folder; the copies of a process that was
+killed are removed by the next one (:func:`ruven.fs.clean_stale`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from ruven.package import DataPackage
 from ruven.report import ValidationReport
 
-__all__ = ["validate_cached"]
+__all__ = ["require_valid", "validate_cached"]
 
 
 def _package_files(pkg: DataPackage) -> list[Path]:
@@ -29,7 +31,7 @@ def _package_files(pkg: DataPackage) -> list[Path]:
             files.append(res.schema_path)
     val = pkg.root / "validation"
     if val.is_dir():
-        files.extend(p for p in val.rglob("*") if p.is_file())
+        files.extend(pkg.file(p.relative_to(pkg.root).as_posix()) for p in sorted(val.rglob("*")) if p.is_file() or p.is_symlink())
     return files
 
 
@@ -72,11 +74,33 @@ def validate_cached(pkg: DataPackage, replace: dict[Path, str] | None = None, la
     key = (_fingerprint(pkg, replace), chosen, (today or dt.date.today()).isoformat())
     if key in _CACHE:
         return _CACHE[key]
-    with tempfile.TemporaryDirectory(prefix="ruven-validate-") as tmp:
-        report = validate_package(_copy_package(pkg, Path(tmp), replace), layers=chosen, today=today)
+    if not replace:  # the package as it is: validation never writes, so no copy is needed
+        report = validate_package(pkg, layers=chosen, today=today)
+    else:
+        from ruven.fs import clean_stale, temp_prefix
+
+        clean_stale(Path(tempfile.gettempdir()), "ruven-validate-")  # copies of a killed add
+        with tempfile.TemporaryDirectory(prefix=temp_prefix("validate", hidden=False)) as tmp:
+            report = validate_package(_copy_package(pkg, Path(tmp), replace), layers=chosen, today=today)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = report
     return report
+
+
+def require_valid(pkg: DataPackage, what: str) -> None:
+    """Refuse to make an output (``what``: "build the release", "build the site") of a package
+    that does not validate: :class:`~ruven.errors.InvalidPackageError` (exit 1) with the report."""
+    from ruven.errors import InvalidPackageError
+
+    report = validate_cached(pkg)
+    if report.errors:
+        first = report.errors[0]
+        raise InvalidPackageError(
+            f"cannot {what}: the package does not validate ({len(report.errors)} error(s), first: {first.location}: {first.message} ({first.code}))",
+            "run `ruven validate`, fix every error, then try again",
+            location=first.location,
+            report=report,
+        )
 
 

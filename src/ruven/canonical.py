@@ -254,7 +254,7 @@ def json_files(pkg: DataPackage) -> list[Path]:
             out.append(res.schema_path)
     val = pkg.root / "validation"
     if val.is_dir():
-        out.extend(sorted(val.glob("*.json")))
+        out.extend(pkg.file(p.relative_to(pkg.root).as_posix()) for p in sorted(val.glob("*.json")))  # the one resolver
     seen: set[Path] = set()
     return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
 

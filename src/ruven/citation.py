@@ -32,7 +32,7 @@ def authors(pkg: DataPackage) -> str:
 
 def release_date(pkg: DataPackage) -> str:
     """Date of the current version: its CHANGELOG heading (``## [X.Y.Z] - DATE``), else ``created``."""
-    path = pkg.root / changelog.CHANGELOG
+    path = pkg.file(changelog.CHANGELOG)
     if path.exists():
         date = changelog.release_date(path.read_text(encoding="utf-8"), pkg.version)
         if date:

@@ -23,7 +23,7 @@ from typing import Any
 
 from ruven import git
 from ruven.errors import PackageReadError, UsageError
-from ruven.package import DESCRIPTOR, find_package
+from ruven.package import DESCRIPTOR, find_package, paths
 from ruven.versions import max_bump
 
 EMPTY = "EMPTY"
@@ -64,7 +64,7 @@ class Snapshot:
 
     def rows(self, name: str) -> tuple[list[str], list[dict[str, str]]]:
         path = str(self.resources[name].get("path", ""))
-        raw = self.read(path) if path and "://" not in path else None
+        raw = self.read(path) if path else None
         if raw is None:
             return [], []
         try:
@@ -86,10 +86,12 @@ def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> S
         root = desc_path.parent
 
         def read_file(rel: str) -> bytes | None:
-            f = root / rel
-            return f.read_bytes() if f.is_file() else None
+            f = paths.resolve(root, rel, f"{spec}: {rel}", location=str(desc_path))  # the one resolver
+            return paths.read_bytes(f) if f.exists() else None
 
-        return Snapshot(str(spec), _descriptor(desc_path.read_bytes(), str(desc_path)), read_file)
+        snap = Snapshot(str(spec), _descriptor(paths.read_bytes(desc_path), str(desc_path)), read_file)
+        _check_paths(snap)
+        return snap
     try:
         here = find_package(package).parent.resolve()
     except PackageReadError:
@@ -102,13 +104,31 @@ def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> S
     prefix = here.relative_to(top.resolve()).as_posix() if here != top.resolve() else ""
 
     def read_git(rel: str) -> bytes | None:
+        problem = paths.lexical_problem(rel, f"{spec}: {rel}")
+        if problem is not None:
+            raise paths.PackagePathError(problem.message, problem.hint, location=f"{spec}:{DESCRIPTOR}")
         path = f"{prefix}/{rel}" if prefix else rel
+        mode = git.mode(spec, path, top)
+        if mode is not None and mode != "100644" and mode != "100755":  # a symlink (120000), a submodule, a folder
+            raise paths.PackagePathError(f"{spec}: {rel} is not a regular file in that revision (git mode {mode}: a symlink or a folder)", "commit the file itself, inside the package folder", location=f"{spec}:{DESCRIPTOR}")
         return git.show(spec, path, top)
 
     raw = read_git(DESCRIPTOR)
     if raw is None:
         raise UsageError(f"revision {spec} has no {prefix + '/' if prefix else ''}{DESCRIPTOR}", "pick a revision that holds the package")
-    return Snapshot(spec, _descriptor(raw, f"{spec}:{DESCRIPTOR}"), read_git)
+    snap = Snapshot(spec, _descriptor(raw, f"{spec}:{DESCRIPTOR}"), read_git)
+    _check_paths(snap)
+    return snap
+
+
+def _check_paths(snap: Snapshot) -> None:
+    """Every resource and schema path of a snapshot through the one resolver, before any row is
+    read (a path outside the package folder, a URL, a device or a symlink out is refused)."""
+    for res in snap.resources.values():
+        for key in ("schema", "path"):
+            rel = res.get(key)
+            if isinstance(rel, str) and rel:
+                snap.read(rel)
 
 
 def _descriptor(raw: bytes, where: str) -> dict[str, Any]:

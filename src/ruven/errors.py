@@ -29,6 +29,18 @@ class PackageReadError(RuvenError):
     code = "package-error"
 
 
+class InvalidPackageError(RuvenError):
+    """An output was asked of a package that does not validate (``build``, ``serve``): the
+    findings are in ``report`` (a :class:`ruven.report.ValidationReport`); exit code 1."""
+
+    code = "invalid-package"
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "", *, location: str = "", report: object = None) -> None:
+        super().__init__(message, hint, location=location)
+        self.report = report
+
+
 class UsageError(RuvenError):
     """The command was called in a way that cannot work (bad resource name, bad option value)."""
 

@@ -5,6 +5,13 @@ A file is written through a temporary file in its own folder and moved onto its 
 existing file keeps its permission bits; a new one gets the mode the umask gives a plain
 file (``0o644`` under the usual ``022``), not ``mkstemp``'s ``0o600``.
 
+Temporary files are named ``.ruven-<pid>-<label>-XXXXXXXX.tmp`` (``.gitignore`` ignores
+``.ruven-*``) and removed on every error path. A writer killed outright (``kill -9``, a power
+cut) cannot remove its own, so :func:`clean_stale` removes those of a process that no longer
+runs (or older than :data:`STALE_SECONDS`): every writer calls it on the folder it writes to,
+and opening a package calls it on the folders of its tables. The same holds for the
+``ruven-validate-<pid>-*`` copies in the system temporary folder (:mod:`ruven.candidate`).
+
 Writers of the same table take :func:`locks` (``filelock``: ``fcntl`` on POSIX, ``msvcrt``
 on Windows) on ``data/.<resource>.lock`` in name order.
 """
@@ -12,12 +19,82 @@ on Windows) on ``data/.<resource>.lock`` in name order.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "default_mode", "locks", "replace", "write_temp"]
+__all__ = [
+    "STALE_SECONDS",
+    "TEMP_PREFIX",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "clean_stale",
+    "default_mode",
+    "locks",
+    "replace",
+    "temp_prefix",
+    "write_temp",
+]
+
+#: Every temporary file or folder ruven makes starts with this (``.gitignore``: ``.ruven-*``).
+TEMP_PREFIX = ".ruven-"
+#: A temporary file this old is stale even when its process id is in use (by another process).
+STALE_SECONDS = 3600
+_PID = re.compile(r"^\.?ruven-(?:[a-z]+-)?(\d+)-")
+
+
+def temp_prefix(label: str = "", *, hidden: bool = True) -> str:
+    """``.ruven-<pid>-<label>-``: the start of a temporary name, so :func:`clean_stale` can
+    tell whose it is (``hidden=False`` and a label such as ``validate`` give ``ruven-validate-<pid>-``)."""
+    label = re.sub(r"[^A-Za-z0-9_.]+", "-", label.strip(".-").removeprefix("ruven-")).strip("-.")
+    if hidden:
+        return f"{TEMP_PREFIX}{os.getpid()}-" + (f"{label}-" if label else "")
+    return f"ruven-{label}-{os.getpid()}-" if label else f"ruven-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # another user's process: leave its file alone
+    return True
+
+
+def clean_stale(folder: Path, prefix: str = TEMP_PREFIX, *, max_age: float = STALE_SECONDS) -> list[Path]:
+    """Remove temporary files (and folders) named ``prefix*`` in ``folder`` whose process no
+    longer runs, or older than ``max_age`` seconds; returns what was removed. Never raises."""
+    removed: list[Path] = []
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        m = _PID.match(entry.name)
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > max_age
+        except OSError:
+            continue
+        if not old and (m is None or _alive(int(m.group(1)))):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
 
 
 def default_mode() -> int:
@@ -27,10 +104,12 @@ def default_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_temp(folder: Path, chunks: Iterable[str], *, prefix: str = ".ruven-") -> Path:
-    """A new temporary file in ``folder`` holding ``chunks`` (UTF-8, no newline translation)."""
+def write_temp(folder: Path, chunks: Iterable[str], *, prefix: str = "") -> Path:
+    """A new temporary file in ``folder`` holding ``chunks`` (UTF-8, no newline translation),
+    named ``.ruven-<pid>-<prefix>-XXXXXXXX.tmp``; removed again if writing fails."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
+    clean_stale(folder)
+    fd, name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(prefix), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             for chunk in chunks:
@@ -54,7 +133,7 @@ def replace(tmp: Path, path: Path) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8, ``\\n`` kept as is) to ``path`` atomically."""
-    replace(write_temp(path.parent, [text], prefix=f".{path.name}."), path)
+    replace(write_temp(path.parent, [text], prefix=path.name), path)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -70,7 +149,8 @@ def atomic_path(dest: Path, *, keep_mode: bool = False) -> Iterator[Path]:
     (the temp file, a DuckDB ``.wal``) are removed either way. With ``keep_mode`` the file
     gets :func:`replace`'s mode; otherwise whatever its writer gave it."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    clean_stale(dest.parent)
+    fd, name = tempfile.mkstemp(prefix=temp_prefix(dest.name), suffix=".tmp", dir=dest.parent)
     os.close(fd)
     os.unlink(name)
     tmp = Path(name)

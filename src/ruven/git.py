@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ruven.errors import RuvenError
 
-__all__ = ["is_revision", "log_paths", "run", "show", "tag_exists", "tags_merged", "toplevel"]
+__all__ = ["is_revision", "log_paths", "mode", "run", "show", "tag_exists", "tags_merged", "toplevel"]
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
@@ -36,6 +36,12 @@ def show(rev: str, path: str, top: Path) -> bytes | None:
     """The bytes of ``path`` (relative to the top) at ``rev``; None when it has no such file."""
     proc = run(["show", f"{rev}:{path}"], top)
     return proc.stdout if proc.returncode == 0 else None
+
+
+def mode(rev: str, path: str, top: Path) -> str | None:
+    """The git mode of ``path`` at ``rev`` (``100644`` a file, ``120000`` a symlink), or None."""
+    out = run(["ls-tree", "-z", rev, "--", path], top).stdout.decode("utf-8", "replace")
+    return out.split(" ", 1)[0] if out else None
 
 
 def tags_merged(top: Path, pattern: str = "v*") -> list[str]:

@@ -20,11 +20,12 @@ import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 from ruven.errors import RuvenError
 from ruven.fs import atomic_path, atomic_write_text
 from ruven.package import DataPackage
+from ruven.urls import is_link, link_html
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -41,8 +42,6 @@ td.col-source_ids a, td.col-about_ids a { white-space: nowrap; }
 """
 #: SQLite column type of a DuckDB column type (anything else is text: dates as ISO text, lists joined).
 SQLITE_TYPES: dict[str, type] = {"BIGINT": int, "INTEGER": int, "BOOLEAN": int, "DOUBLE": float, "FLOAT": float}
-#: URL schemes a source link may have; any other URL is shown as text.
-LINK_SCHEMES = ("http", "https")
 INSTALL_HINT = 'install the optional extra: pip install -e ".[serve]" (Datasette and sqlite-utils)'
 
 
@@ -181,19 +180,25 @@ def datasette_metadata(pkg: DataPackage, con: duckdb.DuckDBPyConnection) -> dict
         "title": pkg.title,
         "description": str(pkg.descriptor.get("description", "")),
         "license": lic["name"],
-        "license_url": lic["path"],
+        "license_url": lic["path"] if is_link(lic["path"]) else "",  # Datasette makes it a link
         "source": f"{pkg.name} data package, version {pkg.version}",
         "extra_css_urls": [f"/{STATIC_MOUNT}/{CSS_FILE}"],
         "databases": {DB_NAME: {"title": pkg.title, "tables": tables}},
     }
 
 
-def build_site(package: DataPackage | str | os.PathLike[str] | None, out_dir: str | os.PathLike[str]) -> SiteBuild:
-    """Write ``ruven.db`` and ``metadata.json`` into ``out_dir``, both from one typed connection."""
+def build_site(package: DataPackage | str | os.PathLike[str] | None, out_dir: str | os.PathLike[str], *, validate: bool = True) -> SiteBuild:
+    """Write ``ruven.db`` and ``metadata.json`` into ``out_dir``, both from one typed connection.
+    With ``validate`` (the default) a package that does not validate is refused first
+    (:class:`~ruven.errors.InvalidPackageError`, nothing written)."""
     from ruven.db import connect, views
 
     _require_sqlite_utils()
     pkg = _load(package)
+    if validate:
+        from ruven.candidate import require_valid
+
+        require_valid(pkg, "build the site")
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -212,15 +217,6 @@ def build_site(package: DataPackage | str | os.PathLike[str] | None, out_dir: st
 
 
 # --------------------------------------------------------------------------- links and serving
-
-
-def is_link(url: str) -> bool:
-    """Whether ``url`` may become a link: only absolute http(s) URLs (no ``javascript:``, no ``data:``)."""
-    try:
-        parsed = urlparse(url.strip())
-    except ValueError:
-        return False
-    return parsed.scheme.lower() in LINK_SCHEMES and bool(parsed.netloc)
 
 
 def link_targets(pkg: DataPackage, db_path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
@@ -269,10 +265,11 @@ def render_id_list(value: Any, delimiter: str, targets: dict[str, dict[str, str]
     for raw in value.split(delimiter):
         i = raw.strip()
         t = targets.get(i)
-        if t and t["url"] and (t["url"].startswith(f"/{DB_NAME}/") or is_link(t["url"])):
+        if t and t["url"].startswith(f"/{DB_NAME}/"):  # a row page of this site (built here, quoted)
             parts.append(f'<a href="{escape(t["url"], quote=True)}" title="{escape(t["title"], quote=True)}">{escape(i)}</a>')
-        else:
-            parts.append(escape(i))
+        else:  # a source's own page: a link only when it is http(s)
+            url = t["url"] if t and is_link(t["url"]) else ""  # any other URL: the id alone, as text
+            parts.append(link_html(url, i, title=t["title"] if t else ""))
     return f"{escape(delimiter)} ".join(parts)
 
 
@@ -327,7 +324,10 @@ def serve(
     if not datasette_available():
         raise ServeError("Datasette is not installed", INSTALL_HINT)
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
-    with tempfile.TemporaryDirectory(prefix="ruven-serve-") as tmp:
+    from ruven.fs import clean_stale, temp_prefix
+
+    clean_stale(Path(tempfile.gettempdir()), "ruven-serve-")  # the site of a killed serve
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("serve", hidden=False)) as tmp:
         site = build_site(pkg, site_dir or tmp)
         ds = make_datasette(pkg, site)
         import asyncio

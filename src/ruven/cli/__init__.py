@@ -57,7 +57,19 @@ def main(argv: list[str] | None = None) -> int:
 
         if STATE.debug:
             raise
-        if isinstance(exc, RuvenError):
+        from ruven.errors import InvalidPackageError
+
+        if isinstance(exc, InvalidPackageError) and exc.report is not None:
+            from ruven.cli.validate import render
+
+            if STATE.format == "json":  # one JSON document: the error and the findings
+                echo_json({"ok": False, "error": exc.to_dict(), "validation": exc.report.to_dict()})  # type: ignore[attr-defined]
+                click.echo(f"error: {exc}", err=True)
+            else:
+                render(exc.report, "text", False)  # type: ignore[arg-type]
+                emit_error(exc.code, exc.message, exc.hint, exc.location)
+            code = exc.exit_code
+        elif isinstance(exc, RuvenError):
             emit_error(exc.code, exc.message, exc.hint, exc.location)
             code = exc.exit_code
         else:

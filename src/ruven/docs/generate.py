@@ -111,7 +111,7 @@ def generate_docs(
 
     targets.append((README, readme))
     for rel, make in targets:
-        path = pkg.root / rel
+        path = pkg.file(rel)  # the one resolver: a README symlinked out of the package is refused
         old = path.read_text(encoding="utf-8") if path.exists() else None
         new = make(old)
         if new is None:
@@ -133,7 +133,7 @@ def _charts_target(pkg: DataPackage, result: DocsResult, check: bool) -> None:
     from ruven.charts import CHART_DATA_FILE, DEFAULT_OUT, chart_data_json, render_charts
 
     rel = f"{DEFAULT_OUT}/{CHART_DATA_FILE}"
-    path = pkg.root / rel
+    path = pkg.file(rel)
     old = path.read_text(encoding="utf-8") if path.exists() else None
     if old == chart_data_json(pkg):
         result.files.append(GeneratedFile(rel, "unchanged"))

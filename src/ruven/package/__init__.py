@@ -4,7 +4,8 @@ The JSON in ``datapackage.json`` and ``schemas/`` is the single source of truth:
 other part of ruven (validation layers, DuckDB types, codebook, ``ruven add`` prompts)
 asks this module for fields, keys and references instead of keeping its own list.
 
-Parts: :mod:`ruven.package.model` (descriptor, resources), :mod:`ruven.package.fields` (a field
+Parts: :mod:`ruven.package.model` (descriptor, resources), :mod:`ruven.package.paths` (the one resolver of every path the
+package names, and the bounded reader), :mod:`ruven.package.fields` (a field
 and its ``x-ruven`` conventions), :mod:`ruven.package.dates` (EDTF dates and their bounds).
 """
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ruven.errors import PackageReadError
+from ruven.package import paths
 from ruven.package.fields import Field, ForeignKey
 
 DESCRIPTOR = "datapackage.json"
@@ -53,7 +54,7 @@ def find_package(start: str | os.PathLike[str] | None = None) -> Path:
 
 def _read_json(path: Path, what: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = paths.read_bytes(path, what).decode("utf-8")
     except FileNotFoundError as exc:
         raise PackageReadError(f"{what} {path.name} does not exist", "create it or fix the path that points to it", location=str(path)) from exc
     except UnicodeDecodeError as exc:
@@ -96,7 +97,20 @@ class Resource:
         return str(self.descriptor.get("path", ""))
 
     @property
+    def path_problem(self) -> paths.PathProblem | None:
+        """Why the resource's path cannot be read (a URL, outside the package folder, not a
+        regular file, too large), or None (see :mod:`ruven.package.paths`)."""
+        if not self.relpath:
+            return paths.PathProblem("missing", f"resource {self.name!r} has no path", f'add "path": "data/{self.name}.csv"')
+        return paths.check(self.package.root, self.relpath, f"the path of resource {self.name!r}")
+
+    @property
     def path(self) -> Path:
+        """The resource's file, through the one resolver: :class:`~ruven.package.paths.PackagePathError`
+        (exit 3) for a path outside the package folder, a URL, a device or a folder."""
+        problem = self.path_problem
+        if problem is not None:
+            raise paths.PackagePathError(problem.message, problem.hint, location=self.package.descriptor_location(self.relpath or self.name))
         return self.package.root / self.relpath
 
     @cached_property
@@ -189,26 +203,74 @@ class DataPackage:
         self.root = descriptor_path.parent
         self.descriptor = descriptor
         self.resources: dict[str, Resource] = {}
+        #: resource name -> why its schema path was not read (outside the package, a URL, ...)
+        self.schema_problems: dict[str, paths.PathProblem] = {}
         for res in descriptor.get("resources", []):
             if not isinstance(res, dict):
                 continue
             schema = res.get("schema", {})
             schema_path = None
             if isinstance(schema, str):
-                schema_path = self.root / schema
-                schema = _read_json(schema_path, f"schema of resource {res.get('name')!r}") if _is_local(schema) else {}
+                what = f"the schema of resource {res.get('name')!r}"
+                problem = paths.check(self.root, schema, what)
+                if problem is None:
+                    schema_path = self.root / schema
+                    schema = _read_json(schema_path, what)
+                else:
+                    self.schema_problems[str(res.get("name", ""))] = problem
+                    schema = {}
             if not isinstance(schema, dict):
                 schema = {}
             r = Resource(self, res, schema, schema_path)
             self.resources[r.name] = r
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None) -> DataPackage:
+    def load(cls, path: str | os.PathLike[str] | None = None, *, check_paths: bool = True) -> DataPackage:
+        """Read the descriptor and the schemas. With ``check_paths`` (every command but
+        ``validate``, which reports them as findings) a resource or schema path outside the
+        package folder, a URL, a device or a folder is a :class:`~ruven.package.paths.PackagePathError`
+        before any file is read."""
         p = find_package(path)
         desc = _read_json(p, "datapackage.json")
         if not isinstance(desc, dict):
             raise PackageReadError("datapackage.json must hold a JSON object", "start the file with { and list the resources under \"resources\"", location=f"{p}:1:1")
-        return cls(p, desc)
+        pkg = cls(p, desc)
+        if check_paths:
+            pkg.check_paths()
+        pkg.clean_stale_temp()
+        return pkg
+
+    def clean_stale_temp(self) -> None:
+        """Remove the temporary files a killed writer left beside the tables (``.ruven-<pid>-*``
+        of a process that no longer runs: :func:`ruven.fs.clean_stale`)."""
+        from ruven.fs import clean_stale
+
+        folders = {self.root}
+        for res in self:
+            if res.relpath and res.path_problem is None:
+                folders.add((self.root / res.relpath).parent)
+        for folder in sorted(folders):
+            clean_stale(folder)
+
+    def check_paths(self) -> None:
+        """Raise :class:`~ruven.package.paths.PackagePathError` for the first resource or
+        schema path that cannot be read safely (a missing file is left to its reader)."""
+        for res in self:
+            problem = self.schema_problems.get(res.name)
+            if problem is not None:
+                raise paths.PackagePathError(problem.message, problem.hint, location=self.descriptor_location(str(res.descriptor.get("schema"))))
+            if res.relpath:
+                res.path  # noqa: B018 - the resolver raises for an unsafe path
+
+    def file(self, rel: str, what: str = "") -> Path:
+        """A file the package names by ``rel`` (README.md, validation/x.json), through the one
+        resolver: :class:`~ruven.package.paths.PackagePathError` when it is unsafe."""
+        return paths.resolve(self.root, rel, what or rel, location=str(self.root / rel))
+
+    def descriptor_location(self, needle: str) -> str:
+        """``datapackage.json:LINE`` of the first line holding ``"needle"`` (or just the file)."""
+        line = self.descriptor_line(f'"{needle}"') or self.descriptor_line(needle)
+        return f"{self.descriptor_path}:{line}" if line else str(self.descriptor_path)
 
     @property
     def name(self) -> str:
@@ -246,16 +308,13 @@ class DataPackage:
     def descriptor_line(self, needle: str) -> int | None:
         """Physical line of the descriptor where ``needle`` first appears (for located errors)."""
         try:
-            for i, line in enumerate(self.descriptor_path.read_text(encoding="utf-8").splitlines(), start=1):
-                if needle in line:
-                    return i
-        except OSError:
+            text = paths.read_bytes(self.descriptor_path).decode("utf-8", "replace")
+        except (OSError, PackageReadError):
             return None
+        for i, line in enumerate(text.splitlines(), start=1):
+            if needle in line:
+                return i
         return None
-
-
-def _is_local(path: str) -> bool:
-    return "://" not in path and not Path(path).is_absolute() and ".." not in Path(path).parts
 
 
 

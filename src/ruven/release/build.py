@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ruven.db import all_table, ident, open_database, typed_columns
 from ruven.errors import BuildError, RuvenError, UsageError
 from ruven.package import DataPackage
+from ruven.package.paths import read_bytes
 from ruven.release.context import Artifact, BuildContext, Step
 from ruven.release.repro import atomic_path, build_time, sha256_file, write_zip
 
@@ -121,26 +122,28 @@ def zip_step(ctx: BuildContext) -> None:
     files: dict[str, Path] = {}
     descriptor = json.loads(pkg.descriptor_path.read_text(encoding="utf-8"))
     for res_desc, res in zip(descriptor.get("resources", []), pkg, strict=True):
-        if not res.path.exists():
+        path = res.path  # the one resolver: nothing outside the package folder gets in
+        if not path.exists():
             raise BuildError(
                 f"{res.relpath} does not exist", "create the file or remove the resource", location=res.relpath
             )
-        files[res.relpath] = res.path
-        res_desc["bytes"] = res.path.stat().st_size
-        res_desc["hash"] = "sha256:" + sha256_file(res.path)
+        files[PurePosixPath(res.relpath).as_posix()] = path
+        res_desc["bytes"] = path.stat().st_size
+        res_desc["hash"] = "sha256:" + sha256_file(path)
         if res.schema_path is not None:
             files[res.schema_path.relative_to(root).as_posix()] = res.schema_path
     validation = root / "validation"
     if validation.is_dir():
         for p in sorted(validation.rglob("*")):
-            if p.is_file() and not p.name.startswith("."):
-                files[p.relative_to(root).as_posix()] = p
+            rel = p.relative_to(root).as_posix()
+            if not p.name.startswith(".") and (p.is_file() or p.is_symlink()):
+                files[rel] = pkg.file(rel)
     for name in ZIP_EXTRA_FILES:
-        if (root / name).is_file():
-            files[name] = root / name
+        if (root / name).is_file() or (root / name).is_symlink():
+            files[name] = pkg.file(name)
     text = json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n"
     members = [(f"{ctx.stem}/datapackage.json", text.encode("utf-8"))]
-    members += [(f"{ctx.stem}/{rel}", path.read_bytes()) for rel, path in files.items()]
+    members += [(f"{ctx.stem}/{rel}", read_bytes(path)) for rel, path in files.items()]
     dest = ctx.out / f"{ctx.stem}.zip"
     write_zip(dest, members, ctx.when)
     ctx.add(
@@ -172,12 +175,15 @@ def build(
     skip: Collection[str] = (),
     progress: Callable[[str], None] | None = None,
     threads: int | None = None,
+    validate: bool = True,
 ) -> BuildResult:
     """Build the release files of ``package`` into ``out`` and return what was written.
 
     Writes ``<name>-<version>.duckdb``, ``parquet/<resource>.parquet``, ``<name>-<version>.xlsx``,
     ``<name>-<version>.zip`` (and whatever extra ``steps`` write), then ``SHA256SUMS``. ``skip``
-    names steps to leave out (``xlsx`` takes minutes on a million rows). Every
+    names steps to leave out (``xlsx`` takes minutes on a million rows). The package is
+    validated first (``validate=False`` skips it): one that does not validate is refused with
+    :class:`~ruven.errors.InvalidPackageError` and nothing is written. Every
     file is written to a temporary name and moved into place. Nothing is downloaded.
     """
     import duckdb
@@ -195,6 +201,11 @@ def build(
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    if validate:  # a package that does not validate is refused before anything is written
+        from ruven.candidate import require_valid
+
+        say("validating the package")
+        require_valid(pkg, "build the release")
     version = pkg.version or "0.0.0"
     stem = f"{pkg.name or 'ruven'}-{version}"
     out_dir = Path(out)

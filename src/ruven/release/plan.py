@@ -219,7 +219,7 @@ def release(
         else:
             plan.checks.append(Check("version", True, f"{plan.previous} -> {version} is the {d.bump.upper()} bump `ruven diff` implies from {since} ({'; '.join(d.why())})"))
 
-    cl_path = pkg.root / CHANGELOG
+    cl_path = pkg.file(CHANGELOG)
     new_changelog = None
     if not cl_path.is_file():
         plan.checks.append(Check("changelog", False, f"there is no {CHANGELOG} next to datapackage.json", f"create it with a ## [{UNRELEASED}] section listing the changes"))
@@ -251,7 +251,7 @@ def release(
         generate_docs(DataPackage.load(pkg.descriptor_path))
     from ruven.release import build
 
-    result = build(DataPackage.load(pkg.descriptor_path), out)
+    result = build(DataPackage.load(pkg.descriptor_path), out, validate=False)  # validated above (plan.ok)
     plan.build = result.to_dict()
     plan.done = True
     return plan

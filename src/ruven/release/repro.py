@@ -49,6 +49,8 @@ def write_zip(dest: Path, members: Iterable[tuple[str, bytes]], when: dt.datetim
     stamp = when.astimezone(dt.UTC).timetuple()[:6]
     with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w") as zf:
         for name, data in sorted(members, key=lambda m: m[0]):
+            if name.startswith("/") or ".." in name.split("/"):  # the resolver keeps these out; never write one
+                raise ValueError(f"unsafe zip entry name {name!r}")
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o100644 << 16

@@ -28,7 +28,7 @@ def validate_package(
     With ``cache`` a layer reuses its findings from an earlier run over the very same bytes,
     code and libraries (see :mod:`ruven.validate.cache`); a cached answer is never stale.
     """
-    pkg = path if isinstance(path, DataPackage) else DataPackage.load(path)
+    pkg = path if isinstance(path, DataPackage) else DataPackage.load(path, check_paths=False)
     from ruven.validate.layers import DEFAULT_LAYERS
 
     order = [layer for layer in LAYERS if layer in (DEFAULT_LAYERS if layers is None else layers)]
@@ -76,7 +76,7 @@ def validate_package(
             mine = [f for f in report.findings if f.layer == layer]
             findings_cache.store(keys[layer], findings_cache.Entry(mine, dict(report.rows)))
     for res in pkg:  # row counts of tables the row layers did not read (parsed once, here)
-        if res.name not in report.rows and res.path.is_file() and "://" not in res.relpath:
+        if res.name not in report.rows and res.path_problem is None and res.path.is_file():
             try:
                 report.rows[res.name] = res.row_count()
             except (UnicodeDecodeError, OSError, ValueError):

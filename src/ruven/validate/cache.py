@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruven.package import DataPackage
+from ruven.package import DataPackage, paths
 from ruven.report import Finding
 
 LIBRARIES = ("frictionless", "pandera", "polars", "pandas", "great_expectations", "pycountry")
@@ -67,10 +67,13 @@ def content_digest(pkg: DataPackage) -> str:
     h.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
     for res in pkg:
         h.update(json.dumps(res.schema, sort_keys=True).encode() + b"\0")
-        for path in (pkg.root / "validation" / f"{res.name}.json", res.path):
-            h.update(res.name.encode() + b"\0")
-            if "://" not in str(path) and path.resolve().is_relative_to(pkg.root.resolve()):
-                _update_file(h, path)
+        for rel in (f"validation/{res.name}.json", res.relpath):
+            h.update(res.name.encode() + b"\0" + rel.encode() + b"\0")
+            problem = paths.check(pkg.root, rel, rel)
+            if problem is None:  # only files the resolver lets be read
+                _update_file(h, pkg.root / rel)
+            else:
+                h.update(problem.message.encode() + b"\0")
     return h.hexdigest()
 
 

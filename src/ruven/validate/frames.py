@@ -8,10 +8,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ruven.package import DataPackage, Field, date_bounds
 from ruven.text import HYGIENE, SUSPICIOUS
+from ruven.urls import url_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -109,27 +109,6 @@ def distinct_ids(df: pl.DataFrame, f: Field) -> pl.Series:
     cols = split_ids(pl.col(f.name), f.delimiter, width)
     return df.select(pl.concat([c.alias("i") for c in cols]).unique()).get_column("i").drop_nulls()
 
-
-
-def url_problem(value: str) -> str | None:
-    """Why ``value`` is not a well-formed http(s) URL, or None."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port  # raises ValueError on a bad port
-    except ValueError as exc:
-        return f"it cannot be parsed ({exc})"
-    if parts.scheme not in ("http", "https"):
-        return f"its scheme is {parts.scheme or 'missing'!r}, not http or https"
-    host = parts.hostname or ""
-    if not host:
-        return "it has no host name"
-    if any(ch.isspace() for ch in value):
-        return "it contains spaces"
-    if "." not in host and host != "localhost" and not host.startswith("["):
-        return f"its host {host!r} has no domain"
-    if port == 0:
-        return "its port is 0"
-    return None
 
 
 def normalize_url(col: pl.Expr) -> pl.Expr:

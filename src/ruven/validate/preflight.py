@@ -1,7 +1,9 @@
 """Layer 1, part one: what must hold before any row is read.
 
-``preflight``: what would make a reader crash, hang or read outside the package: resource
-paths (URLs, absolute paths, ``..``), missing files, bytes that are not UTF-8, BOM, NUL bytes.
+``preflight``: what would make a reader crash, hang or read outside the package: resource and
+schema paths (through the package's one resolver, :mod:`ruven.package.paths`: URLs, absolute
+paths, ``..``, symlinks out of the package, devices, folders), the descriptor's URLs (only
+well-formed http(s) may become links), missing files, bytes that are not UTF-8, BOM, NUL bytes.
 ``metadata``: frictionless-py validates the descriptor and the Table Schemas (what it is best
 at; no rows are read).
 """
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ruven.package import DataPackage, Resource
@@ -27,7 +28,7 @@ def _f(res: str, path: str, code: str, message: str, hint: str, line: int | None
 
 def preflight(pkg: DataPackage) -> tuple[list[Finding], list[Resource]]:
     """Descriptor and file checks; returns findings and the resources safe to read."""
-    findings: list[Finding] = []
+    findings: list[Finding] = descriptor_urls(pkg)
     ok: list[Resource] = []
     dp = str(pkg.descriptor_path.name)
     names = [r.get("name") for r in pkg.descriptor.get("resources", []) if isinstance(r, dict)]
@@ -39,16 +40,18 @@ def preflight(pkg: DataPackage) -> tuple[list[Finding], list[Resource]]:
         if not rel:
             findings.append(_f(res.name, dp, "resource-error", f"resource {res.name!r} has no path", f'add "path": "data/{res.name}.csv"', line, "path"))
             continue
-        if "://" in rel:
-            findings.append(_f(res.name, dp, "resource-error", f"resource {res.name!r} points to a URL ({rel}); ruven never downloads data", f"keep the file in the package and set the path to data/{res.name}.csv", line, "path", rel))
+        problem = res.path_problem
+        if problem is not None:
+            findings.append(_f(res.name, dp, "resource-error", problem.message, problem.hint, line, "path", rel))
             continue
-        p = Path(rel)
-        if p.is_absolute() or ".." in p.parts:
-            findings.append(_f(res.name, dp, "resource-error", f"resource {res.name!r} points outside the package ({rel})", f"move the file into the package and set the path to data/{res.name}.csv", line, "path", rel))
+        if res.name in pkg.schema_problems:
+            sp = str(res.descriptor.get("schema"))
+            sprob = pkg.schema_problems[res.name]
+            findings.append(_f(res.name, dp, "schema-error", sprob.message, sprob.hint, pkg.descriptor_line(f'"{sp}"'), "schema", sp))
             continue
         if res.schema_path is not None and not res.schema:
             sp = res.descriptor.get("schema")
-            findings.append(_f(res.name, dp, "schema-error", f"the schema of {res.name!r} ({sp}) is outside the package, a URL or empty", f"point \"schema\" to schemas/{res.name}.json", pkg.descriptor_line(f'"{sp}"'), "schema", str(sp)))
+            findings.append(_f(res.name, dp, "schema-error", f"the schema of {res.name!r} ({sp}) is empty", f"point \"schema\" to schemas/{res.name}.json", pkg.descriptor_line(f'"{sp}"'), "schema", str(sp)))
             continue
         if not res.path.exists():
             findings.append(_f(res.name, rel, "scheme-error", f"the file {rel} of resource {res.name!r} does not exist", f"create {rel} with the header of schemas/{res.name}.json, or fix the path in datapackage.json", None))
@@ -60,6 +63,50 @@ def preflight(pkg: DataPackage) -> tuple[list[Finding], list[Resource]]:
                 continue
         ok.append(res)
     return findings, ok
+
+
+#: Descriptor properties that hold a URL (or, for ``path``, a file of the package), as
+#: (list property or None, key): ``homepage``, ``licenses[].path``, ``sources[].path``, ...
+URL_PROPERTIES = ((None, "homepage"), (None, "image"), ("licenses", "path"), ("sources", "path"), ("contributors", "path"))
+
+
+def _urls(desc: dict[str, Any], prefix: str) -> Iterator[tuple[str, str, bool]]:
+    """(field path, value, may be a local path) of every URL property of ``desc``."""
+    for group, key in URL_PROPERTIES:
+        if group is None:
+            if isinstance(desc.get(key), str):
+                yield f"{prefix}{key}", desc[key], key == "image"
+            continue
+        items = desc.get(group)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict) and isinstance(item.get(key), str):
+                yield f"{prefix}{group}[{i}].{key}", item[key], True
+
+
+def descriptor_urls(pkg: DataPackage) -> list[Finding]:
+    """The descriptor's URLs (``homepage``, ``licenses[].path``, ``sources[].path``, the same
+    in each resource): a URL must be a well-formed http(s) URL (they become links in the site
+    and the docs); a local path must name a file inside the package (the one resolver)."""
+    from ruven.package import paths
+    from ruven.urls import url_problem
+
+    out = []
+    dp = pkg.descriptor_path.name
+    found = list(_urls(pkg.descriptor, ""))
+    for i, res in enumerate(pkg.descriptor.get("resources", [])):
+        if isinstance(res, dict):
+            found += _urls(res, f"resources[{i}].")
+    for field, value, local_ok in found:
+        line = pkg.descriptor_line(f'"{value}"') if value else None
+        if local_ok and not paths.is_url(value) and value.strip():
+            problem = paths.check(pkg.root, value, field)
+            if problem is not None:
+                out.append(_f("", dp, "invalid-url", problem.message, problem.hint, line, field, value))
+            continue
+        why = url_problem(value)
+        if why:
+            out.append(_f("", dp, "invalid-url", f"{field} {value!r} is not a well-formed http(s) URL: {why}", "write a full http:// or https:// address (it becomes a link), or the path of a file inside the package", line, field, value))
+    return out
 
 
 def _scan_bytes(res: Resource) -> Finding | None:
