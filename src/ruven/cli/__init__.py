@@ -42,10 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place that turns failures into exit codes
-        from ruven.errors import RuvenError
+        from ruven.errors import RuvenError, from_os_error
 
         if STATE.debug:
             raise
+        if isinstance(exc, OSError):  # no permission, a full disk, a file in the way: plain words
+            exc = from_os_error(exc)
         if isinstance(exc, RuvenError):
             emit_error(exc.code, exc.message, exc.hint, exc.location)
             code = exc.exit_code
