@@ -368,6 +368,7 @@ def _attempt(
     when the precheck refused the rows."""
     session = Session(pkg)  # re-read inside the lock: other writers may have added rows
     _assign_ids(session, rows)
+    result.lines = {}
     result.findings = precheck(Session(pkg), rows)
     if result.errors:
         return None
