@@ -45,6 +45,13 @@ __all__ = [
 LOCK_NAME = ".ruven.lock"
 
 
+class _Unchecked:
+    """The default of ``expect=``: overwrite whatever the file holds (files ruven owns alone)."""
+
+
+UNCHECKED = _Unchecked()
+
+
 def default_mode() -> int:
     """The mode a new plain file gets under the current umask."""
     mask = os.umask(0)
@@ -99,13 +106,13 @@ def write_temp(folder: Path, chunks: Iterable[str], *, prefix: str = ".ruven-", 
     return Path(name)
 
 
-def replace(tmp: Path, path: Path, *, expect: str | None | bool = False) -> None:
+def replace(tmp: Path, path: Path, *, expect: str | None | _Unchecked = UNCHECKED) -> None:
     """Move ``tmp`` onto ``path``: the old file's mode kept, a new file's from the umask.
     With ``expect`` (a :func:`digest`, or None for "no file yet") the move happens only if
     ``path`` is still what the writer read (:func:`ensure_unchanged`)."""
     try:
-        if expect is not False:
-            ensure_unchanged(path, expect)  # type: ignore[arg-type]
+        if not isinstance(expect, _Unchecked):
+            ensure_unchanged(path, expect)
         mode = path.stat().st_mode & 0o7777 if path.exists() else default_mode()
         os.chmod(tmp, mode)
         os.replace(tmp, path)
@@ -116,7 +123,7 @@ def replace(tmp: Path, path: Path, *, expect: str | None | bool = False) -> None
         raise
 
 
-def atomic_write_text(path: Path, text: str, *, expect: str | None | bool = False) -> None:
+def atomic_write_text(path: Path, text: str, *, expect: str | None | _Unchecked = UNCHECKED) -> None:
     """Write ``text`` (UTF-8, ``\\n`` kept as is) to ``path`` atomically (``expect``: see :func:`replace`)."""
     replace(write_temp(path.parent, [text], prefix=f".{path.name}.", target=path), path, expect=expect)
 
