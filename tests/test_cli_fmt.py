@@ -119,7 +119,7 @@ def test_header_mismatch_is_refused_not_guessed(mini: Path) -> None:
     before = _digest(path)
     code, out, _ = run_cli("fmt", "--package", str(mini))
     assert code == 1
-    assert "data/actors.csv: cannot format" in out and "descr" in out
+    assert "data/actors.csv:1: cannot format" in out and "descr" in out
     assert _digest(path) == before
 
 
@@ -131,7 +131,9 @@ def test_ragged_row_is_refused(mini: Path) -> None:
     code, out, _ = run_cli("fmt", "--package", str(mini), "--format", "json")
     assert code == 1
     doc = json.loads(out)
-    assert doc["problems"][0]["path"] == "data/actors.csv" and "line 6" in doc["problems"][0]["message"]
+    problem = doc["problems"][0]
+    assert (problem["path"], problem["line"], problem["location"], problem["code"]) == ("data/actors.csv", 6, "data/actors.csv:6", "missing-cell")
+    assert "3 cells" in problem["message"]
     assert _digest(path) == before
 
 

@@ -69,3 +69,56 @@ def test_bumps() -> None:
     assert bump_between("0.2.0", "0.4.0") is None and bump_between("0.2.0", "0.3.1") is None and bump_between("0.2.0", "junk") is None
     assert bump_between("", "0.1.0") == "minor"
     assert max_bump("patch", "none", "minor") == "minor" and max_bump() == "none"
+
+
+def test_replace_refuses_a_file_changed_since_it_was_read(tmp_path: Path) -> None:
+    from ruven.errors import FileChangedError
+    from ruven.fs import digest, digest_bytes
+
+    p = tmp_path / "d.csv"
+    p.write_bytes(b"read\n")
+    read = digest(p)
+    assert read == digest_bytes(b"read\n") and digest(tmp_path / "missing") is None
+    p.write_bytes(b"edited by hand\n")
+    with pytest.raises(FileChangedError):
+        atomic_write_text(p, "written from what was read\n", expect=read)
+    assert p.read_bytes() == b"edited by hand\n"
+    assert [x.name for x in tmp_path.iterdir()] == ["d.csv"]  # no temp file left
+    atomic_write_text(p, "new\n", expect=digest(p))
+    assert p.read_bytes() == b"new\n"
+    with pytest.raises(FileChangedError):  # expect=None: "there was no file"
+        atomic_write_text(p, "x", expect=None)
+
+
+@pytest.mark.parametrize(
+    ("err", "cls", "word"),
+    [("EACCES", "FileAccessError", "permission"), ("EPERM", "FileAccessError", "permission"), ("EROFS", "FileAccessError", "read-only"),
+     ("ENOSPC", "DiskFullError", "disk is full"), ("EDQUOT", "DiskFullError", "quota"), ("EFBIG", "DiskFullError", "size limit"),
+     ("ENOTDIR", "FileAccessError", "in the way"), ("EIO", "FileAccessError", "cannot use")],
+)
+def test_os_errors_become_plain_errors(err: str, cls: str, word: str) -> None:
+    import errno
+
+    from ruven import errors
+
+    exc = OSError(getattr(errno, err), os.strerror(getattr(errno, err)), "/pkg/data/actors.csv")
+    mapped = errors.from_os_error(exc)
+    assert type(mapped).__name__ == cls and mapped.exit_code == 3
+    assert word in mapped.message and "/pkg/data/actors.csv" in mapped.message and mapped.hint
+
+
+def test_a_full_disk_leaves_no_temp_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    p = tmp_path / "e.csv"
+    p.write_text("old\n", encoding="utf-8")
+    code = (
+        "import resource, signal; from pathlib import Path; from ruven.fs import atomic_write_text\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))\n"
+        f"atomic_write_text(Path({str(p)!r}), 'x' * 1000)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert "DiskFullError" in proc.stderr and "disk is full" in proc.stderr, proc.stderr
+    assert p.read_text(encoding="utf-8") == "old\n"
+    assert [x.name for x in tmp_path.iterdir()] == ["e.csv"]

@@ -4,13 +4,18 @@ Everything a prompt shows (title, description, enum values and their meanings, t
 free id, the tables a reference points to) comes from the Table Schema through
 :mod:`ruven.package`; nothing here lists a column.
 
-:func:`add_rows` is the transaction. Under an exclusive lock per table it re-reads the
-files, gives the rows whose id ruven proposed the next free id (recomputed inside the lock,
-so concurrent ``ruven add`` never collide), inserts the rows into a copy of the package,
-validates that copy through every layer and compares it with the package as it was: only
-findings the new rows cause block the write. The file is then written atomically
-(:func:`ruven.fs.atomic_write_text`); the new row is inserted at its place in primary-key order and every
-other byte of the file stays as it was.
+:func:`add_rows` is the transaction. Under the package's one writer lock
+(:func:`ruven.fs.package_lock`, which ``ruven fmt`` and ``ruven release`` take too) it re-reads
+the files, gives the rows whose id ruven proposed the next free id (recomputed inside the
+lock, so concurrent ``ruven add`` never collide), inserts the rows into a copy of the
+package, validates that copy through every layer and compares it with the package as it was
+read: only findings the new rows cause block the write. If a file changed meanwhile (a hand
+edit: editors take no lock) add starts over from the file as it is now, up to
+:data:`ATTEMPTS` times, then refuses (:class:`ruven.errors.FileChangedError`, exit 3); a
+change is never reverted. The file is then written atomically
+(:func:`ruven.fs.atomic_write_text`, which checks once more that it is what add read); the
+new row is inserted at its place in primary-key order and every other byte of the file stays
+as it was.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +32,8 @@ from typing import Any
 from ruven.candidate import validate_cached
 from ruven.canonical import normalize_cell
 from ruven.csvedit import insert_rows, line_ids
-from ruven.errors import RuvenError, UsageError
-from ruven.fs import atomic_write_text, locks
+from ruven.errors import FileChangedError, RuvenError, UsageError
+from ruven.fs import atomic_write_text, digest, digest_bytes, package_lock
 from ruven.package import DataPackage, Field, Resource, date_bounds
 from ruven.report import Finding, truncate
 from ruven.text import hygiene_problems
@@ -213,6 +218,14 @@ class Session:
 def check_value(session: Session, res: Resource, fld: Field, value: str) -> Problem | None:
     from frictionless import Field as FlField
 
+    surrogate = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+    if surrogate is not None:  # a broken "\ud800" escape in --json, or bytes that are not UTF-8 on the command line
+        return Problem(
+            "encoding-error",
+            f"{fld.name} holds a lone surrogate U+{ord(surrogate):04X}: it is not a character and cannot be written as UTF-8",
+            "in JSON a \\uD800-\\uDFFF escape must be one half of a pair (high, then low): write the character itself or fix the escape; on the command line, use UTF-8",
+        )
+
     missing = res.schema.get("missingValues", [""])
     try:
         ff = FlField.from_descriptor({k: v for k, v in fld.descriptor.items() if k != "x-ruven"})
@@ -298,11 +311,6 @@ def precheck(session: Session, rows: list[NewRow]) -> list[Finding]:
 # ------------------------------------------------------------------ writing
 
 
-def table_locks(pkg: DataPackage, resources: Sequence[str]) -> AbstractContextManager[None]:
-    """Exclusive locks (:func:`ruven.fs.locks`, filelock) on ``data/.<resource>.lock``, taken in name order."""
-    return locks([pkg.resource(name).path.parent / f".{name}.lock" for name in set(resources)])
-
-
 def _finding_key(f: Finding, ids: dict[str, dict[int, str]]) -> tuple[Any, ...]:
     row = ids.get(f.path, {}).get(f.line) if f.line is not None else None
     where: Any = row if row is not None else (f.line if f.path not in ids else None)
@@ -329,36 +337,71 @@ def add_rows(
     for r in rows:
         result.paths[r.resource] = pkg.resource(r.resource).relpath
     names = list(dict.fromkeys(r.resource for r in rows))
-    lock = table_locks(pkg, names) if not dry_run else _nolock()
+    lock = package_lock(pkg.root) if not dry_run else _nolock()
     with lock:
-        session = Session(pkg)  # re-read inside the lock: other writers may have added rows
-        _assign_ids(session, rows)
-        result.findings = precheck(Session(pkg), rows)
-        if result.errors:
+        for _ in range(ATTEMPTS):
+            tried = _attempt(pkg, rows, names, result, used_layers, today)
+            if tried is None:
+                return result
+            read, texts = tried
+            if any(digest(path) != expect for path, expect in read.items()):
+                continue  # edited meanwhile (by hand: fmt and other adds wait for the lock): start over
+            if result.errors or dry_run:
+                return result
+            for name in names:  # referenced tables first: names keep the order the rows came in
+                res = pkg.resource(name)
+                atomic_write_text(res.path, texts[res.path], expect=read[res.path])
+            result.written = True
             return result
-        texts: dict[Path, str] = {}
-        line_maps_new: dict[str, dict[int, str]] = {}
-        line_maps_old: dict[str, dict[int, str]] = {}
-        for name in names:
-            res = pkg.resource(name)
-            old = res.path.read_bytes().decode("utf-8") if res.path.exists() else ""  # no newline translation
-            new, lines = insert_rows(old, res, [r.values for r in rows if r.resource == name])
-            texts[res.path] = new
-            line_maps_old[res.relpath] = line_ids(old, res)
-            line_maps_new[res.relpath] = line_ids(new, res)
-            for r, ln in zip([r for r in rows if r.resource == name], lines, strict=True):
-                result.lines[r.id] = ln
-        baseline = validate_cached(pkg, {}, used_layers, today)
-        candidate = validate_cached(pkg, texts, used_layers, today)
-        before = {_finding_key(f, line_maps_old) for f in baseline.findings}
-        result.findings = [f for f in candidate.findings if _finding_key(f, line_maps_new) not in before]
-        if result.errors or dry_run:
-            return result
-        for name in names:  # referenced tables first: names keep the order the rows came in
-            res = pkg.resource(name)
-            atomic_write_text(res.path, texts[res.path])
-        result.written = True
-    return result
+    raise FileChangedError(
+        f"{', '.join(pkg.resource(n).relpath for n in names)} kept changing while ruven add checked the new row(s) ({ATTEMPTS} tries); nothing was written",
+        "finish editing the file (save it), then run the same ruven add again",
+    )
+
+
+#: How often add starts over when a file changes under it while it validates.
+ATTEMPTS = 3
+
+
+def _attempt(
+    pkg: DataPackage, rows: list[NewRow], names: list[str], result: AddResult, used_layers: list[str], today: dt.date | None
+) -> tuple[dict[Path, str | None], dict[Path, str]] | None:
+    """One try of the transaction on the files as they are now: ids, precheck, insertion,
+    validation of the package before and after (the findings go into ``result``). Returns
+    the :func:`~ruven.fs.digest` of each file as read and its text with the new rows; None
+    when the precheck refused the rows."""
+    session = Session(pkg)  # re-read inside the lock: other writers may have added rows
+    _assign_ids(session, rows)
+    result.lines = {}
+    result.findings = precheck(Session(pkg), rows)
+    if result.errors:
+        return None
+    olds: dict[Path, str] = {}
+    texts: dict[Path, str] = {}
+    read: dict[Path, str | None] = {}
+    line_maps_new: dict[str, dict[int, str]] = {}
+    line_maps_old: dict[str, dict[int, str]] = {}
+    for name in names:
+        res = pkg.resource(name)
+        raw = res.path.read_bytes() if res.path.exists() else None
+        read[res.path] = digest_bytes(raw) if raw is not None else None
+        try:
+            old = raw.decode("utf-8") if raw is not None else ""  # no newline translation
+        except UnicodeDecodeError as exc:
+            raise RuvenError(f"{res.relpath} is not UTF-8 ({exc.reason} at byte {exc.start}); ruven add cannot insert a row into it", "run ruven validate, which locates the bytes, and re-save the file as UTF-8", location=res.relpath) from exc
+        new, lines = insert_rows(old, res, [r.values for r in rows if r.resource == name])
+        olds[res.path] = old
+        texts[res.path] = new
+        line_maps_old[res.relpath] = line_ids(old, res)
+        line_maps_new[res.relpath] = line_ids(new, res)
+        for r, ln in zip([r for r in rows if r.resource == name], lines, strict=True):
+            result.lines[r.id] = ln
+    # both sides from the bytes read above, so a change made meanwhile is not mixed in
+    baseline = validate_cached(pkg, {p: t for p, t in olds.items() if read[p] is not None}, used_layers, today)
+    candidate = validate_cached(pkg, texts, used_layers, today)
+    before = {_finding_key(f, line_maps_old) for f in baseline.findings}
+    result.findings = [f for f in candidate.findings if _finding_key(f, line_maps_new) not in before]
+    return read, texts
 
 
 @contextmanager
@@ -405,6 +448,5 @@ __all__ = [
     "make_row",
     "next_id",
     "references_of",
-    "table_locks",
     "validate_cached",
 ]

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruven.fs import atomic_write_text, replace, write_temp
+from ruven.fs import atomic_write_text, digest, digest_bytes, package_lock, replace, write_temp
 from ruven.package import DataPackage, Resource
 from ruven.text import crlf_line_ends
 
@@ -89,14 +89,21 @@ class FileChange:
 
 @dataclass
 class FileProblem:
-    """A file fmt cannot bring into canonical form without changing its meaning."""
+    """A file fmt cannot bring into canonical form without changing its meaning, located at
+    the line where the bad record starts, with the finding code ``ruven validate`` uses."""
 
     path: str
     message: str
     hint: str
+    line: int | None = None
+    code: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message, "hint": self.hint}
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "location": self.location, "code": self.code, "message": self.message, "hint": self.hint}
 
 
 @dataclass
@@ -121,16 +128,37 @@ class FmtReport:
 
 
 class _Unformattable(Exception):
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, line: int | None = None, code: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.line = line
+        self.code = code
+
+
+def _parse_problem(exc: csv.Error, line: int) -> _Unformattable:
+    """Why a strict parse failed, said for the record that starts at ``line``."""
+    text = str(exc)
+    if "unexpected end of data" in text:
+        why = "a quote opened in the record that starts here is never closed: the rest of the file would become one cell"
+    elif "expected after" in text:
+        why = "a quote opened in the record that starts here closes in the middle of a later cell: the rows between would be merged into one"
+    else:
+        why = f"the record that starts here cannot be parsed ({text})"
+    return _Unformattable(
+        why,
+        'fix the quoting by hand (close the quote, or double a quote that belongs in the text: ""); ruven validate locates it too; then run ruven fmt again',
+        line,
+        "source-error",
+    )
 
 
 def _canonical_csv(res: Resource, tmp_folder: Path) -> tuple[Path, list[str]]:
     """Write the canonical form of ``res`` to a temp file; return it and the reasons it differs.
 
-    Raises _Unformattable when the file cannot be canonicalised without losing data.
+    Raises _Unformattable when the file cannot be canonicalised without losing data: the
+    file is read strictly (``csv`` ``strict=True``), so a stray quote that would swallow the
+    following lines into one cell refuses the file instead of merging its rows.
     """
     path = res.path
     names = res.field_names
@@ -146,13 +174,14 @@ def _canonical_csv(res: Resource, tmp_folder: Path) -> tuple[Path, list[str]]:
         note("byte-order mark removed")
     if crlf:
         note("line ends")
+    n_lines_before = 0  # physical lines read before the current record
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
         with fh:
-            reader = csv.reader(fh)
+            reader = csv.reader(fh, strict=True)
             header = next(reader, None)
             if header is None:
-                raise _Unformattable("the file is empty", f"write the header line: {','.join(names)}")
+                raise _Unformattable("the file is empty", f"write the header line: {','.join(names)}", 1, "source-error")
             header = [normalize_cell(h) for h in header]
             if sorted(header) != sorted(names):
                 missing = [n for n in names if n not in header]
@@ -161,6 +190,8 @@ def _canonical_csv(res: Resource, tmp_folder: Path) -> tuple[Path, list[str]]:
                 raise _Unformattable(
                     f"the header does not have the schema's columns ({what or 'duplicate columns'})",
                     f"fix the header by hand (the schema's columns are {','.join(names)}), then run ruven fmt again",
+                    1,
+                    "missing-label" if missing else "extra-label" if extra else "duplicate-label",
                 )
             if header != names:
                 note("columns put in schema order")
@@ -179,8 +210,10 @@ def _canonical_csv(res: Resource, tmp_folder: Path) -> tuple[Path, list[str]]:
                 if len(rec) != len(header):
                     line = n_lines_before + 1
                     raise _Unformattable(
-                        f"line {line} has {len(rec)} cells, the header has {len(header)}",
-                        "fix that row by hand (an unquoted comma or a missing separator is the usual cause; ruven validate locates it), then run ruven fmt again",
+                        f"the record that starts here has {len(rec)} cells, the header has {len(header)}",
+                        "fix that row by hand (an unquoted comma, a missing separator or a stray quote is the usual cause; ruven validate locates it), then run ruven fmt again",
+                        line,
+                        "extra-cell" if len(rec) > len(header) else "missing-cell",
                     )
                 n_lines_before = reader.line_num
                 raw_cells = [rec[i] for i in order]
@@ -195,13 +228,13 @@ def _canonical_csv(res: Resource, tmp_folder: Path) -> tuple[Path, list[str]]:
                 last = key
                 rows.append((key, line_of(cells)))
     except UnicodeDecodeError as exc:
-        raise _Unformattable(f"the file is not UTF-8 ({exc.reason})", "re-save it as UTF-8 (ruven validate says where), then run ruven fmt again") from exc
+        raise _Unformattable(f"the file is not UTF-8 ({exc.reason})", "re-save it as UTF-8 (ruven validate says where), then run ruven fmt again", code="encoding-error") from exc
     except csv.Error as exc:
-        raise _Unformattable(f"the file is not valid CSV ({exc})", "fix the quoting by hand, then run ruven fmt again") from exc
+        raise _parse_problem(exc, n_lines_before + 1) from exc
     if not in_order:
         note("rows sorted by " + ", ".join(res.primary_key))
         rows.sort(key=lambda kv: kv[0])
-    tmp = write_temp(tmp_folder, [csv_line(names), *(line for _, line in rows)], prefix=".ruven-fmt-")
+    tmp = write_temp(tmp_folder, [csv_line(names), *(line for _, line in rows)], prefix=".ruven-fmt-", target=path)
     if "line ends" in reasons:
         del reasons["line ends"]
         reasons["line ends changed to \\n"] = 1
@@ -265,7 +298,9 @@ def _format_json(path: Path, rel: str, write: bool) -> FileChange | FileProblem 
         text = raw.decode("utf-8-sig")
         value = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return FileProblem(rel, f"not valid UTF-8 JSON: {exc}", "fix the JSON syntax by hand, then run ruven fmt again")
+        return FileProblem(rel, f"not valid UTF-8 JSON: {exc}", "fix the JSON syntax by hand, then run ruven fmt again", getattr(exc, "lineno", None))
+    except RecursionError:
+        return FileProblem(rel, "the JSON is nested too deeply to be read", "fix the file by hand (a descriptor or schema is a few levels deep), then run ruven fmt again")
     new = canonical_json_text(value)
     if new.encode("utf-8") == raw:
         return None
@@ -284,16 +319,17 @@ def _format_json(path: Path, rel: str, write: bool) -> FileChange | FileProblem 
     if len(diff) > 40:
         diff = diff[:40] + [f"… {len(diff) - 40} more diff lines"]
     if write:
-        atomic_write_text(path, new)
+        atomic_write_text(path, new, expect=digest_bytes(raw))
     return FileChange(rel, "json", reasons, diff)
 
 
 def _format_csv(res: Resource, write: bool) -> FileChange | FileProblem | None:
     rel = res.relpath
+    read = digest(res.path)  # what fmt reads; it writes only if the file is still that
     try:
         tmp, reasons = _canonical_csv(res, res.path.parent)
     except _Unformattable as exc:
-        return FileProblem(rel, exc.message, exc.hint)
+        return FileProblem(rel, exc.message, exc.hint, exc.line, exc.code)
     try:
         if _same_bytes(res.path, tmp):
             return None
@@ -301,15 +337,27 @@ def _format_csv(res: Resource, write: bool) -> FileChange | FileProblem | None:
             reasons = ["quoting (minimal: only cells with a comma, quote or line break are quoted)"]
         change = FileChange(rel, "csv", reasons, _unified(res.path, tmp, rel))
         if write:
-            replace(tmp, res.path)
+            replace(tmp, res.path, expect=read)
         return change
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def format_package(path: str | os.PathLike[str] | DataPackage | None = None, *, write: bool = True) -> FmtReport:
-    """Bring every CSV and JSON file of the package into canonical form (``write=False``: only say what would change)."""
+    """Bring every CSV and JSON file of the package into canonical form (``write=False``: only say what would change).
+
+    Writing holds the package's writer lock (:func:`ruven.fs.package_lock`: it waits for a
+    running ``ruven add``) and re-reads the package under it; a file that changes while fmt
+    works on it is left alone (:class:`ruven.errors.FileChangedError`).
+    """
     pkg = path if isinstance(path, DataPackage) else DataPackage.load(path)
+    if not write:
+        return _format(pkg, write)
+    with package_lock(pkg.root):
+        return _format(DataPackage.load(pkg.descriptor_path), write)
+
+
+def _format(pkg: DataPackage, write: bool) -> FmtReport:
     report = FmtReport(written=write)
     for p in json_files(pkg):
         rel = p.relative_to(pkg.root).as_posix() if p.is_relative_to(pkg.root) else str(p)

@@ -12,22 +12,32 @@ runs (or older than :data:`STALE_SECONDS`): every writer calls it on the folder 
 and opening a package calls it on the folders of its tables. The same holds for the
 ``ruven-validate-<pid>-*`` copies in the system temporary folder (:mod:`ruven.candidate`).
 
-Writers of the same table take :func:`locks` (``filelock``: ``fcntl`` on POSIX, ``msvcrt``
-on Windows) on ``data/.<resource>.lock`` in name order.
+Every writer of the package's files (``ruven add``, ``ruven fmt``, ``ruven release``) holds
+:func:`package_lock`, one exclusive lock on ``.ruven.lock`` beside ``datapackage.json``
+(:func:`locks`, ``filelock``: ``fcntl`` on POSIX, ``msvcrt`` on Windows), for as long as it
+works on what it read, and writes with ``expect=`` (:func:`digest` of the bytes it read): a
+file that changed meanwhile (a hand edit, a program that takes no lock) is never overwritten
+(:class:`~ruven.errors.FileChangedError`). A failed write leaves the old file and no
+temporary file, and says why in plain words (:func:`~ruven.errors.from_os_error`: no
+permission, a full disk).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
+from ruven.errors import FileChangedError, from_os_error
+
 __all__ = [
+    "LOCK_NAME",
     "STALE_SECONDS",
     "TEMP_PREFIX",
     "atomic_path",
@@ -35,7 +45,11 @@ __all__ = [
     "atomic_write_text",
     "clean_stale",
     "default_mode",
+    "digest",
+    "digest_bytes",
+    "ensure_unchanged",
     "locks",
+    "package_lock",
     "replace",
     "temp_prefix",
     "write_temp",
@@ -96,6 +110,16 @@ def clean_stale(folder: Path, prefix: str = TEMP_PREFIX, *, max_age: float = STA
             continue
     return removed
 
+#: The lock every writer of a package holds, in the package's root folder (ignored by git).
+LOCK_NAME = ".ruven.lock"
+
+
+class _Unchecked:
+    """The default of ``expect=``: overwrite whatever the file holds (files ruven owns alone)."""
+
+
+UNCHECKED = _Unchecked()
+
 
 def default_mode() -> int:
     """The mode a new plain file gets under the current umask."""
@@ -104,36 +128,75 @@ def default_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_temp(folder: Path, chunks: Iterable[str], *, prefix: str = "") -> Path:
-    """A new temporary file in ``folder`` holding ``chunks`` (UTF-8, no newline translation),
-    named ``.ruven-<pid>-<prefix>-XXXXXXXX.tmp``; removed again if writing fails."""
-    folder.mkdir(parents=True, exist_ok=True)
-    clean_stale(folder)
-    fd, name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(prefix), suffix=".tmp")
+def digest_bytes(data: bytes) -> str:
+    """The :func:`digest` of a file holding ``data`` (what a writer read)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest(path: Path) -> str | None:
+    """SHA-256 of the file's bytes (read in chunks), or None when there is no such file."""
+    h = hashlib.sha256()
     try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except FileNotFoundError:
+        return None
+    return h.hexdigest()
+
+
+def ensure_unchanged(path: Path, expect: str | None) -> None:
+    """Raise :class:`~ruven.errors.FileChangedError` unless ``path`` still has the
+    :func:`digest` ``expect`` (None: the file did not exist)."""
+    if digest(path) != expect:
+        raise FileChangedError(
+            f"{path} changed while ruven was working on it (edited by hand or by another program); nothing was written",
+            "save or finish that edit, then run the command again: it starts from the file as it is then",
+            location=str(path),
+        )
+
+
+def write_temp(folder: Path, chunks: Iterable[str], *, prefix: str = "", target: Path | None = None) -> Path:
+    """A new temporary file in ``folder`` holding ``chunks`` (UTF-8, no newline translation),
+    named ``.ruven-<pid>-<prefix>-XXXXXXXX.tmp``; removed again if writing fails. ``target``
+    (the file it will replace) names what failed in an error."""
+    name = ""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        clean_stale(folder)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(prefix), suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             for chunk in chunks:
                 out.write(chunk)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
+    except BaseException as exc:
+        if name:
+            Path(name).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise from_os_error(exc, target or folder, "write") from exc
         raise
     return Path(name)
 
 
-def replace(tmp: Path, path: Path) -> None:
-    """Move ``tmp`` onto ``path``: the old file's mode kept, a new file's from the umask."""
+def replace(tmp: Path, path: Path, *, expect: str | None | _Unchecked = UNCHECKED) -> None:
+    """Move ``tmp`` onto ``path``: the old file's mode kept, a new file's from the umask.
+    With ``expect`` (a :func:`digest`, or None for "no file yet") the move happens only if
+    ``path`` is still what the writer read (:func:`ensure_unchanged`)."""
     try:
+        if not isinstance(expect, _Unchecked):
+            ensure_unchanged(path, expect)
         mode = path.stat().st_mode & 0o7777 if path.exists() else default_mode()
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise from_os_error(exc, path, "write") from exc
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8, ``\\n`` kept as is) to ``path`` atomically."""
-    replace(write_temp(path.parent, [text], prefix=path.name), path)
+def atomic_write_text(path: Path, text: str, *, expect: str | None | _Unchecked = UNCHECKED) -> None:
+    """Write ``text`` (UTF-8, ``\\n`` kept as is) to ``path`` atomically (``expect``: see :func:`replace`)."""
+    replace(write_temp(path.parent, [text], prefix=path.name, target=path), path, expect=expect)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -148,11 +211,14 @@ def atomic_path(dest: Path, *, keep_mode: bool = False) -> Iterator[Path]:
     refuse an existing empty file); move it onto ``dest`` when the block succeeds. Leftovers
     (the temp file, a DuckDB ``.wal``) are removed either way. With ``keep_mode`` the file
     gets :func:`replace`'s mode; otherwise whatever its writer gave it."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(dest.parent)
-    fd, name = tempfile.mkstemp(prefix=temp_prefix(dest.name), suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    os.unlink(name)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(dest.parent)
+        fd, name = tempfile.mkstemp(prefix=temp_prefix(dest.name), suffix=".tmp", dir=dest.parent)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise from_os_error(exc, dest, "write") from exc
     tmp = Path(name)
     try:
         yield tmp
@@ -173,5 +239,14 @@ def locks(paths: Sequence[Path], *, timeout: float = -1) -> Iterator[None]:
 
     with ExitStack() as stack:
         for p in sorted(set(paths)):
-            stack.enter_context(FileLock(str(p), timeout=timeout, mode=0o644))
+            try:
+                stack.enter_context(FileLock(str(p), timeout=timeout, mode=0o644))
+            except OSError as exc:
+                raise from_os_error(exc, p, "write") from exc
         yield
+
+
+def package_lock(root: Path, *, timeout: float = -1) -> AbstractContextManager[None]:
+    """The one lock every writer of the package at ``root`` holds (``root/.ruven.lock``):
+    a second writer waits until the first is done."""
+    return locks([root / LOCK_NAME], timeout=timeout)

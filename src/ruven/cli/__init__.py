@@ -53,10 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place that turns failures into exit codes
-        from ruven.errors import RuvenError
+        from ruven.errors import RuvenError, from_os_error
 
         if STATE.debug:
             raise
+        if isinstance(exc, OSError):  # no permission, a full disk, a file in the way: plain words
+            exc = from_os_error(exc)
         from ruven.errors import InvalidPackageError
 
         if isinstance(exc, InvalidPackageError) and exc.report is not None:

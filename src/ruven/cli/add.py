@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ruven.cli.output import echo_json, format_option, package_option, parse_today
+from ruven.cli.output import TextFile, echo_json, format_option, package_option, parse_today
 from ruven.report import LAYERS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,7 +30,7 @@ def _pairs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.argument("resource")
 @package_option
 @click.option("--set", "sets", multiple=True, callback=_pairs, metavar="FIELD=VALUE", help="A cell of the new row (repeatable); skips the prompts.")
-@click.option("--json", "json_file", type=click.File("r", encoding="utf-8"), default=None, help="Read the row (an object, or a list of objects) from this JSON file; - reads stdin.")
+@click.option("--json", "json_file", type=TextFile(), default=None, help="Read the row (an object, or a list of objects) from this JSON file (UTF-8); - reads stdin.")
 @click.option("--dry-run", is_flag=True, help="Check and print the row; write nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before writing (interactive mode).")
 @click.option("--layer", "layers", multiple=True, type=click.Choice(LAYERS), help="Validate with only this layer (repeatable) [default: all layers].")
@@ -46,6 +46,11 @@ def add(resource: str, package: str | None, sets: dict[str, str], json_file: Any
     flow. The row is then validated with the whole package through every layer; findings
     it causes refuse it (exit 1, file untouched). Otherwise it is written at its id's place
     and nothing else in the file changes. Prompts go to stderr, the result to stdout.
+
+    Writers wait for each other (one lock per package: add, fmt, release). If the file is
+    edited by hand while add checks the row, add starts over from the edited file; if it
+    keeps changing, add refuses (exit 3) and writes nothing: an edit is never reverted.
+    A file that cannot be written (no permission, a full disk) is exit 3, file untouched.
 
     \b
     Examples:
@@ -66,9 +71,11 @@ def add(resource: str, package: str | None, sets: dict[str, str], json_file: Any
         docs: list[dict[str, Any]] = []
         if json_file is not None:
             try:
-                loaded = json.load(json_file)
+                loaded = json.loads(json_file)
             except json.JSONDecodeError as exc:
                 raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--json") from None
+            except RecursionError:
+                raise click.BadParameter("the JSON is nested too deeply: give an object (field -> value) or a list of them", param_hint="--json") from None
             docs = loaded if isinstance(loaded, list) else [loaded]
             if not all(isinstance(d, dict) for d in docs):
                 raise click.BadParameter("expected an object (field -> value) or a list of them", param_hint="--json")

@@ -17,8 +17,14 @@ def fmt(package: str | None, fmt: str, check: bool) -> int:
     CSV: UTF-8 without BOM, \\n line ends, columns in schema order, rows sorted by id,
     minimal quoting. JSON: 2-space indent, authored key order, trailing newline. The only
     value changes are Unicode NFC and stripping whitespace around CSV cells. Idempotent.
+    A file that does not parse cleanly (a stray quote would merge rows) is refused, located
+    at the line where the bad record starts, and left untouched.
+
+    fmt waits for a running `ruven add` (the package's one writer lock) and never
+    overwrites a file that changed while it worked (exit 3: run it again).
     Exit 0 when every file is canonical (or was made so), 1 when --check finds files to
-    change or a file cannot be formatted without changing its meaning.
+    change or a file cannot be formatted without changing its meaning, 3 when a file
+    cannot be written (permission, full disk) or changed meanwhile.
 
     \b
     Examples:
@@ -38,7 +44,7 @@ def fmt(package: str | None, fmt: str, check: bool) -> int:
             for line in c.diff:
                 click.echo(f"    {line}")
         for p in report.problems:
-            click.echo(f"{p.path}: cannot format: {p.message}")
+            click.echo(f"{p.location}: cannot format: {p.message}" + (f" ({p.code})" if p.code else ""))
             click.echo(f"    hint: {p.hint}")
         n = len(report.checked)
         if report.ok:

@@ -62,8 +62,16 @@ def parse_today(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def echo_json(doc: dict[str, Any]) -> None:
-    """Print exactly one JSON document on stdout: strict JSON (a NaN or infinite number is null)."""
-    click.echo(json.dumps(_finite(doc), ensure_ascii=False, indent=2, default=str, allow_nan=False))
+    """Print exactly one JSON document on stdout: strict JSON (a NaN or infinite number is null;
+    text that is not Unicode, such as a lone surrogate from a broken ``\\ud800`` escape, is
+    written as its JSON escape)."""
+    doc = _finite(doc)
+    text = json.dumps(doc, ensure_ascii=False, indent=2, default=str, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(doc, ensure_ascii=True, indent=2, default=str, allow_nan=False)
+    click.echo(text)
 
 
 def _finite(value: Any) -> Any:
@@ -90,3 +98,32 @@ def progress(message: str) -> None:
     """A progress line on stderr, only for people watching a terminal."""
     if sys.stderr.isatty():
         click.echo(f"… {message}", err=True)
+
+
+class TextFile(click.ParamType):
+    """A file (or ``-`` for stdin) given on the command line, read whole as UTF-8 text: the
+    value is the text. Bytes that are not UTF-8 are a plain error (exit 3), not a crash."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ruven.errors import InputError
+
+        label = "stdin" if value == "-" else str(value)
+        try:
+            if value == "-":
+                data = click.get_binary_stream("stdin").read()
+            else:
+                with open(value, "rb") as fh:
+                    data = fh.read()
+        except OSError as exc:
+            self.fail(f"cannot read {label}: {exc.strerror or exc}", param, ctx)
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputError(
+                f"{label} is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line} cannot be decoded)",
+                "save the file as UTF-8 (your editor's encoding menu, or `iconv -t utf-8`), then run the command again",
+                location=f"{label}:{line}",
+            ) from None

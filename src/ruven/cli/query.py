@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ruven.cli.output import echo_json, format_option, package_option
+from ruven.cli.output import TextFile, echo_json, format_option, package_option
 from ruven.errors import UsageError
 
 
@@ -22,9 +22,9 @@ from ruven.errors import UsageError
     "--file",
     "-f",
     "sql_file",
-    type=click.File("r", encoding="utf-8"),
+    type=TextFile(),
     default=None,
-    help="Read the SQL from this file ('-' for stdin).",
+    help="Read the SQL from this file ('-' for stdin; UTF-8).",
 )
 @package_option
 @format_option("table", "csv", "json", "markdown", default="table")
@@ -87,7 +87,7 @@ def query(
             'ruven query "SELECT ..." or ruven query --file q.sql',
         )
     if sql_file is not None:
-        sql = sql_file.read()
+        sql = sql_file
     if not sql or not sql.strip():
         raise UsageError("no SQL given", 'ruven query "SELECT * FROM timeline LIMIT 5" or ruven query --file q.sql')
     from ruven.query import query as run_query

@@ -63,6 +63,8 @@ def _read_json(path: Path, what: str) -> Any:
         raise PackageReadError(f"{what} cannot be read: {exc.strerror}", "check the path and its permissions", location=str(path)) from exc
     try:
         return json.loads(text)
+    except RecursionError as exc:  # "[[[[…" 100,000 deep: the parser's stack, not a syntax error
+        raise PackageReadError(f"{what} is nested too deeply to be read", "a descriptor or schema is a few levels deep: fix the file by hand", location=str(path)) from exc
     except json.JSONDecodeError as exc:
         raise PackageReadError(
             f"{what} is not valid JSON: {exc.msg}",

@@ -29,7 +29,7 @@ from typing import Any
 
 from ruven import changelog, git
 from ruven.changelog import CHANGELOG, UNRELEASED, has_entries
-from ruven.errors import UsageError
+from ruven.errors import FileChangedError, UsageError
 from ruven.package import DataPackage
 from ruven.versions import bump_between, next_version, parse_version
 
@@ -166,7 +166,7 @@ def release(
 ) -> ReleasePlan:
     from ruven.canonical import canonical_json_text, format_package
     from ruven.diff import EMPTY, diff, load_snapshot
-    from ruven.fs import atomic_write_text
+    from ruven.fs import atomic_write_text, digest_bytes, package_lock
 
     if parse_version(version) is None or version.startswith("v"):
         raise UsageError(f"{version!r} is not a version MAJOR.MINOR.PATCH", "write it like 0.2.0 (the tag v0.2.0 is made from it)")
@@ -240,11 +240,18 @@ def release(
     if not plan.ok or dry_run:
         return plan
 
-    raw = json.loads(pkg.descriptor_path.read_bytes().decode("utf-8-sig"))
-    raw["version"] = version
-    atomic_write_text(pkg.descriptor_path, canonical_json_text(raw))
-    if new_changelog is not None:
-        atomic_write_text(cl_path, new_changelog)
+    with package_lock(pkg.root):  # the writers' one lock: re-read both files under it, write only if unchanged
+        read = pkg.descriptor_path.read_bytes()
+        raw = json.loads(read.decode("utf-8-sig"))
+        raw["version"] = version
+        if new_changelog is not None:
+            cl_read = cl_path.read_bytes()
+            new_changelog, check = dated_changelog(cl_read.decode("utf-8"), version, day)
+            if new_changelog is None:
+                raise FileChangedError(f"{CHANGELOG} changed while the release was checked: {check.message}", check.hint or "run ruven release again", location=str(cl_path))
+        atomic_write_text(pkg.descriptor_path, canonical_json_text(raw), expect=digest_bytes(read))
+        if new_changelog is not None:
+            atomic_write_text(cl_path, new_changelog, expect=digest_bytes(cl_read))
     if has_docs:
         from ruven.docs import generate_docs
 
