@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -135,3 +136,12 @@ def git_package(dest: Path, fixture: str = "mini") -> Path:
     git(pkg, "add", "-A")
     git(pkg, "commit", "-q", "-m", "fixture")
     return pkg
+
+
+#: The installed ``ruven`` console script of this environment.
+RUVEN = [str(Path(sys.executable).parent / "ruven")]
+
+
+def sub(*args: str, timeout: float = 60, **kw: object) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``ruven`` in a child process (for devices, signals, kills and time limits)."""
+    return subprocess.run([*RUVEN, *args], capture_output=True, text=True, timeout=timeout, check=False, **kw)  # type: ignore[call-overload]

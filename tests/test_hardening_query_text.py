@@ -6,26 +6,12 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, set_cell
-
-RUVEN = [str(Path(sys.executable).parent / "ruven")]
-SECRET = "SECRET-OUTSIDE-ROW"
-OUTSIDE_CSV = (
-    "id,name,name_native,kind,country,parent_id,wikidata_id,description\n"
-    f"ACT-0001,{SECRET},,state,RU,,,Outside the package.\n"
-)
-
-
-def sub(*args: str, timeout: float = 60, **kw: object) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``ruven`` in a child process (for devices, signals and time limits)."""
-    return subprocess.run([*RUVEN, *args], capture_output=True, text=True, timeout=timeout, check=False, **kw)  # type: ignore[call-overload]
-
+from conftest import RUVEN, run_cli, set_cell, sub
 
 # ------------------------------------------------------------------ 7. query
 

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,20 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import append_row, copy_package, read_csv, run_cli, set_cell
-
-RUVEN = [str(Path(sys.executable).parent / "ruven")]
-SECRET = "SECRET-OUTSIDE-ROW"
-OUTSIDE_CSV = (
-    "id,name,name_native,kind,country,parent_id,wikidata_id,description\n"
-    f"ACT-0001,{SECRET},,state,RU,,,Outside the package.\n"
-)
-
-
-def sub(*args: str, timeout: float = 60, **kw: object) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``ruven`` in a child process (for devices, signals and time limits)."""
-    return subprocess.run([*RUVEN, *args], capture_output=True, text=True, timeout=timeout, check=False, **kw)  # type: ignore[call-overload]
-
+from conftest import RUVEN, append_row, copy_package, read_csv, run_cli, set_cell, sub
 
 # ------------------------------------------------------------------ 2. fmt never merges rows
 
@@ -87,7 +73,8 @@ def test_fmt_never_changes_the_number_of_records(tmp_path_factory: pytest.TempPa
 # ------------------------------------------------------------------ 3. no lost update
 
 
-ADD_ACTOR = ["add", "actors", "--set", "name=New", "--set", "kind=company", "--set", "country=RU", "--set", "description=New actor."]
+# layers 1+2 only: the lock, not the expectation suites, is under test (and GE's import is slow)
+ADD_ACTOR = ["add", "actors", "--set", "name=New", "--set", "kind=company", "--set", "country=RU", "--set", "description=New actor.", "--layer", "frictionless", "--layer", "pandera"]
 
 
 def _start_add(pkg: Path) -> subprocess.Popen[str]:
