@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruven.docs.cff import citation_cff
 from ruven.docs.codebook import codebook_markdown, data_dictionary_markdown
@@ -25,6 +25,9 @@ from ruven.docs.readme import (
 from ruven.docs.templates import FIX_COMMAND
 from ruven.fs import atomic_write_text
 from ruven.package import DataPackage
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
 
 __all__ = ["CITATION", "CODEBOOK", "DATASHEET", "VERSIONED", "DocsResult", "GeneratedFile", "generate_docs"]
 
@@ -79,8 +82,22 @@ def generate_docs(
     click's help); ``charts`` is ``(title, image path, caption)`` per chart, for the README.
     """
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    from ruven.db import connect
+
+    with connect(pkg) as con:  # one typed connection for every document: the package is loaded once
+        return _generate(pkg, con, check=check, cli_reference=cli_reference, charts=charts)
+
+
+def _generate(
+    pkg: DataPackage,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    check: bool,
+    cli_reference: str | None,
+    charts: Iterable[tuple[str, str, str]] | None,
+) -> DocsResult:
     result = DocsResult(check=check)
-    figures = datasheet_figures(pkg)
+    figures = datasheet_figures(pkg, con)
     result.figures = figures
     if charts is None:
         from ruven.charts import readme_entries
@@ -95,7 +112,7 @@ def generate_docs(
     if cli_reference is not None:
         sections["cli-reference"] = lambda: cli_reference
     targets: list[tuple[str, Callable[[str | None], str | None]]] = [
-        (CODEBOOK, lambda old: codebook_markdown(pkg)),
+        (CODEBOOK, lambda old: codebook_markdown(pkg, con)),
         (DATASHEET, lambda old: datasheet_markdown(pkg, figures)),
         (CITATION, lambda old: citation_cff(pkg)),
     ]
@@ -124,22 +141,22 @@ def generate_docs(
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(path, new)
             result.files.append(GeneratedFile(rel, "written"))
-    _charts_target(pkg, result, check)
+    _charts_target(pkg, con, result, check)
     return result
 
 
-def _charts_target(pkg: DataPackage, result: DocsResult, check: bool) -> None:
+def _charts_target(pkg: DataPackage, con: duckdb.DuckDBPyConnection, result: DocsResult, check: bool) -> None:
     """The committed chart images: redrawn (``ruven chart``) when the data behind them changed."""
     from ruven.charts import CHART_DATA_FILE, DEFAULT_OUT, chart_data_json, render_charts
 
     rel = f"{DEFAULT_OUT}/{CHART_DATA_FILE}"
     path = pkg.file(rel)
     old = path.read_text(encoding="utf-8") if path.exists() else None
-    if old == chart_data_json(pkg):
+    if old == chart_data_json(pkg, con):
         result.files.append(GeneratedFile(rel, "unchanged"))
     elif check:
         result.files.append(GeneratedFile(rel, "would-change", "the charts' data changed: their images need redrawing"))
     else:
-        render_charts(pkg, pkg.root / DEFAULT_OUT)
+        render_charts(pkg, pkg.root / DEFAULT_OUT, con=con)
         result.files.append(GeneratedFile(rel, "written", "charts redrawn"))
 
