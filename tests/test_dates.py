@@ -5,10 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import REPO
 from ruven.package import DataPackage
 from ruven.package.dates import _edtf, _plain, date_bounds, date_problem, library_bounds
-
-from conftest import REPO
 
 
 def _digits(n: int) -> st.SearchStrategy[str]:

@@ -77,6 +77,8 @@ class ValidationReport:
     timings: dict[str, float] = field(default_factory=dict)
     #: layers whose findings came from the cache of an earlier run over the same bytes
     cached: list[str] = field(default_factory=list)
+    #: (layer -> tables) whose findings in that layer came from the cache, the rest being checked
+    reused: dict[str, list[str]] = field(default_factory=dict)
 
     def extend(self, findings: Iterable[Finding]) -> None:
         self.findings.extend(findings)
@@ -113,6 +115,7 @@ class ValidationReport:
             f"{self.package} {self.version}: {state}: {len(self.errors)} error(s), {len(self.warnings)} warning(s) "
             f"in {len(self.rows)} resource(s), {n_rows} row(s); layers: {', '.join(self.layers)}"
             + (f" ({', '.join(self.cached)} from cache)" if self.cached else "")
+            + "".join(f"; {layer}: {len(names)} unchanged table(s) from cache" for layer, names in self.reused.items() if names)
         )
 
     def to_dict(self, strict: bool = False) -> dict[str, Any]:
@@ -128,6 +131,7 @@ class ValidationReport:
                 "rows": self.rows,
                 "seconds": {k: round(v, 3) for k, v in self.timings.items()},
                 "cached": self.cached,
+                "reused": self.reused,
             },
             "findings": [f.to_dict() for f in self.findings],
         }

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ruven.package import DataPackage
 from ruven.report import LAYERS, ValidationReport
@@ -49,32 +50,44 @@ def validate_package(
                 report.cached.append(layer)
                 report.timings[layer] = 0.0
     todo = [layer for layer in order if layer not in report.cached]
+    tables = TableCache(pkg, todo, today) if keys and todo else None
     child = None
     if "expectations" in todo and len(todo) > 1 and os.environ.get("RUVEN_GE_IN_PROCESS") != "1":
         from ruven.validate import expectations
 
-        child = expectations.start(pkg)  # GE's import overlaps layers 1 and 2 on another core
+        only = tables.missing("expectations", pkg) if tables else None
+        if only is None or only:
+            child = expectations.start(pkg, only)  # GE's import overlaps layers 1 and 2 on another core
     if "frictionless" in todo or "pandera" in todo:
-        _row_layers(pkg, report, todo, today, progress)
+        _row_layers(pkg, report, todo, today, progress, tables)
     if "expectations" in todo:
         if progress:
             progress("expectations")
         from ruven.validate import expectations
 
+        only = tables.missing("expectations", pkg) if tables else None
+        if tables:
+            report.extend(tables.hits("expectations", pkg))
         if child is not None:
-            findings, seconds = expectations.collect(child, pkg)
-        else:
+            findings, seconds = expectations.collect(child, pkg, only)
+        elif only is None or only:
             t0 = time.perf_counter()
-            findings = expectations.check(pkg)
+            findings = expectations.check(pkg, only)
             seconds = time.perf_counter() - t0
+        else:
+            findings, seconds = [], 0.0
         report.extend(findings)
         report.timings["expectations"] = seconds
+        if tables:
+            tables.store("expectations", findings, report.rows)
     if keys:
         from ruven.validate import cache as findings_cache
 
         for layer in todo:
             mine = [f for f in report.findings if f.layer == layer]
             findings_cache.store(keys[layer], findings_cache.Entry(mine, dict(report.rows)))
+    if tables:
+        report.reused = {layer: names for layer, names in tables.reused.items() if names}
     for res in pkg:  # row counts of tables the row layers did not read (parsed once, here)
         if res.name not in report.rows and res.path_problem is None and res.path.is_file():
             try:
@@ -84,7 +97,7 @@ def validate_package(
     return report.finalize()
 
 
-def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, progress: ProgressFn | None) -> None:
+def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, progress: ProgressFn | None, tables: TableCache | None = None) -> None:
     """Layers 1 and 2 in one pass over the tables: each CSV is parsed once, checked by the
     structural engine, then by the pandera rules, then dropped (only the key columns and the
     small reference tables stay), so memory holds one big table at a time."""
@@ -123,13 +136,25 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
         report.rows[res.name] = table.df.height
         t1 = time.perf_counter()
         if structural_on:
-            report.extend(structural.check_table(pkg, table, ctx.keys))
+            hit = tables.hit("frictionless", res.name) if tables else None
+            found = structural.check_table(pkg, table, ctx.keys) if hit is None else hit
+            report.extend(found)
+            if tables and hit is None:
+                tables.put("frictionless", res.name, found, table.df.height)
         t2 = time.perf_counter()
         t["frictionless" if structural_on else "pandera"] += t1 - t0
         t["frictionless"] += t2 - t1
         ctx.keys.update(table_keys)
         if rules_on:
-            report.extend(rules.check_table(table, ctx))
+            hit = tables.hit("pandera", res.name) if tables else None
+            if hit is None:
+                found = rules.check_table(table, ctx)
+                if tables:
+                    tables.put("pandera", res.name, found, table.df.height)
+            else:
+                rules.remember_citations(table, ctx)
+                found = hit
+            report.extend(found)
             if rules.keep_whole(pkg, res):
                 ctx.tables[res.name] = table
         t["pandera"] += time.perf_counter() - t2
@@ -145,3 +170,50 @@ def _store(report: ValidationReport, t: dict[str, float], order: list[str]) -> N
     for layer, seconds in t.items():
         if layer in order:
             report.timings[layer] = seconds
+
+
+class TableCache:
+    """The per-table level of :mod:`ruven.validate.cache` for one run: which tables of which
+    layer can take their findings from an earlier run, and storing the fresh ones."""
+
+    def __init__(self, pkg: DataPackage, layers: list[str], today: dt.date) -> None:
+        from ruven.validate import cache as findings_cache
+
+        self._cache = findings_cache
+        self._keys = findings_cache.table_keys(pkg, layers, today)
+        self._hits: dict[tuple[str, str], list[Any]] = {}
+        for (layer, name), k in self._keys.items():
+            entry = findings_cache.load(k)
+            if entry is not None:
+                self._hits[(layer, name)] = entry.findings
+        #: (layer -> tables) whose findings came from the cache in this run
+        self.reused: dict[str, list[str]] = {}
+
+    def hit(self, layer: str, name: str) -> list[Any] | None:
+        found = self._hits.get((layer, name))
+        if found is not None:
+            self.reused.setdefault(layer, []).append(name)
+        return found
+
+    def put(self, layer: str, name: str, findings: list[Any], rows: int) -> None:
+        self._cache.store(self._keys[(layer, name)], self._cache.Entry(list(findings), {name: rows}))
+
+    def missing(self, layer: str, pkg: DataPackage) -> list[str]:
+        return [res.name for res in pkg if (layer, res.name) not in self._hits]
+
+    def hits(self, layer: str, pkg: DataPackage) -> list[Any]:
+        out = []
+        for res in pkg:
+            found = self.hit(layer, res.name)
+            if found is not None:
+                out.extend(found)
+        return out
+
+    def store(self, layer: str, findings: list[Any], rows: dict[str, int]) -> None:
+        """Keep a layer's fresh findings table by table (findings not tied to one table are
+        left to the whole-layer level)."""
+        for (lay, name), _ in self._keys.items():
+            if lay != layer or (lay, name) in self._hits:
+                continue
+            mine = [f for f in findings if f.resource == name]
+            self.put(layer, name, mine, rows.get(name, 0))

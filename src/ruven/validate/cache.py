@@ -6,6 +6,14 @@ everything they depend on: ruven's own code, the versions of the libraries, the 
 switches, the descriptor, schemas, suites and data files (every byte), the layer and, for the
 date rules, today's date. Any changed byte is another key, so a cached answer is always the
 answer the layer would give; ``ruven validate --no-cache`` (or ``RUVEN_CACHE=off``) skips it.
+
+Two levels. A whole layer (:func:`key`): an unchanged package is answered without reading a
+row. One table of a layer (:func:`table_keys`): after an edit to one table, only the tables
+whose checks read it are checked again — the table itself and every table whose foreign keys
+or id lists point into it (their reference checks read its keys) — and the whole-package
+checks (the descriptor, uncited sources) run again; every other table's findings come from
+the cache. A table's key holds the code, the libraries, the whole descriptor, and the bytes
+of its own schema, suite and data and of every table it refers to, directly or not.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruven.package import DataPackage, paths
+from ruven.package import DataPackage, Resource, paths
 from ruven.report import Finding
 
 LIBRARIES = ("frictionless", "pandera", "polars", "pandas", "great_expectations", "pycountry")
@@ -49,11 +57,10 @@ def _update_file(h: hashlib._Hash, path: Path) -> None:
     h.update(b"\0")
 
 
-def content_digest(pkg: DataPackage) -> str:
-    """One digest of the code, the libraries and every file the layers read."""
+def _base(h: hashlib._Hash) -> None:
+    """The code, the libraries and the switches, into ``h``."""
     from importlib.metadata import PackageNotFoundError, version
 
-    h = hashlib.sha256()
     code = Path(__file__).resolve().parents[1]
     for path in sorted(code.rglob("*.py")):
         h.update(str(path.relative_to(code)).encode())
@@ -64,17 +71,64 @@ def content_digest(pkg: DataPackage) -> str:
         except PackageNotFoundError:
             h.update(f"{lib}=?\0".encode())
     h.update(f"RUVEN_STRUCTURAL={os.environ.get('RUVEN_STRUCTURAL', '')}\0".encode())
+
+
+def _table(h: hashlib._Hash, pkg: DataPackage, res: Resource) -> None:
+    """One table's schema, suite and data (every byte), into ``h``."""
+    h.update(json.dumps(res.schema, sort_keys=True).encode() + b"\0")
+    for rel in (f"validation/{res.name}.json", res.relpath):
+        h.update(res.name.encode() + b"\0" + rel.encode() + b"\0")
+        problem = paths.check(pkg.root, rel, rel)
+        if problem is None:  # only files the resolver lets be read
+            _update_file(h, pkg.root / rel)
+        else:
+            h.update(problem.message.encode() + b"\0")
+
+
+def content_digest(pkg: DataPackage) -> str:
+    """One digest of the code, the libraries and every file the layers read."""
+    h = hashlib.sha256()
+    _base(h)
     h.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
     for res in pkg:
-        h.update(json.dumps(res.schema, sort_keys=True).encode() + b"\0")
-        for rel in (f"validation/{res.name}.json", res.relpath):
-            h.update(res.name.encode() + b"\0" + rel.encode() + b"\0")
-            problem = paths.check(pkg.root, rel, rel)
-            if problem is None:  # only files the resolver lets be read
-                _update_file(h, pkg.root / rel)
-            else:
-                h.update(problem.message.encode() + b"\0")
+        _table(h, pkg, res)
     return h.hexdigest()
+
+
+def referred(pkg: DataPackage, res: Resource) -> set[str]:
+    """The tables ``res`` refers to through foreign keys and id lists, directly or not, and itself."""
+    out: set[str] = set()
+    todo = [res.name]
+    while todo:
+        name = todo.pop()
+        if name in out or name not in pkg.resources:
+            continue
+        out.add(name)
+        r = pkg.resources[name]
+        todo.extend(fk.resource for fk in r.foreign_keys)
+        todo.extend(ref for f in r.fields for ref in f.list_references)
+    return out
+
+
+def table_keys(pkg: DataPackage, layers: list[str], today: dt.date) -> dict[tuple[str, str], str]:
+    """``(layer, table) -> key`` for every table of the package (see the module's text)."""
+    base = hashlib.sha256()
+    _base(base)
+    base.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
+    own: dict[str, str] = {}
+    for res in pkg:
+        h = hashlib.sha256()
+        _table(h, pkg, res)
+        own[res.name] = h.hexdigest()
+    out = {}
+    for res in pkg:
+        deps = "".join(f"{n}={own[n]};" for n in sorted(referred(pkg, res)))
+        for layer in layers:
+            dated = today.isoformat() if layer in DATED_LAYERS else ""
+            h = base.copy()
+            h.update(f"table\0{layer}\0{dated}\0{res.name}\0{deps}".encode())
+            out[(layer, res.name)] = h.hexdigest()
+    return out
 
 
 def key(digest: str, layer: str, today: dt.date) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -107,8 +107,9 @@ def _code(ex: dict[str, Any]) -> str:
     return str(meta.get("code") or ex.get("type", "expectation").removeprefix("expect_").replace("_", "-"))
 
 
-def run(pkg: DataPackage, *, keep_context: bool = False) -> tuple[list[Finding], Any]:
-    """Validate every resource that has a suite; returns findings (and the context if asked)."""
+def run(pkg: DataPackage, *, keep_context: bool = False, only: Sequence[str] | None = None) -> tuple[list[Finding], Any]:
+    """Validate every resource that has a suite (or only those named); returns findings (and
+    the context if asked)."""
     from ruven.validate.preflight import preflight
 
     findings: list[Finding] = []
@@ -116,6 +117,8 @@ def run(pkg: DataPackage, *, keep_context: bool = False) -> tuple[list[Finding],
     safe_names = {r.name for r in safe}
     jobs = []
     for res in pkg:
+        if only is not None and res.name not in only:
+            continue
         try:
             doc = load_suite_doc(res)
         except (OSError, ValueError, RuvenError) as exc:
@@ -244,8 +247,8 @@ def _message(kind: str, kw: dict[str, Any], value: Any) -> str:
     return f"{kind} failed ({value})"
 
 
-def check(pkg: DataPackage) -> list[Finding]:
-    findings, _ = run(pkg)
+def check(pkg: DataPackage, only: Sequence[str] | None = None) -> list[Finding]:
+    findings, _ = run(pkg, only=only)
     return findings
 
 
@@ -279,15 +282,16 @@ def build_data_docs(package: str | os.PathLike[str] | DataPackage | None, out_di
 # the import overlaps with layers 1 and 2 on another core, then collects its findings.
 
 
-def start(pkg: DataPackage) -> Any:
-    """Start layer 3 in a child process; returns a handle for :func:`collect` (or None)."""
+def start(pkg: DataPackage, only: Sequence[str] | None = None) -> Any:
+    """Start layer 3 in a child process (for every table, or only those named); returns a
+    handle for :func:`collect` (or None)."""
     import subprocess
     import sys
 
     env = dict(os.environ, GX_ANALYTICS_ENABLED="False")
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "ruven.validate.expectations", str(pkg.descriptor_path)],
+            [sys.executable, "-m", "ruven.validate.expectations", str(pkg.descriptor_path), *([] if only is None else ["--only", ",".join(only)])],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
@@ -296,7 +300,7 @@ def start(pkg: DataPackage) -> Any:
         return None
 
 
-def collect(proc: Any, pkg: DataPackage) -> tuple[list[Finding], float]:
+def collect(proc: Any, pkg: DataPackage, only: Sequence[str] | None = None) -> tuple[list[Finding], float]:
     """Findings and seconds of a child started by :func:`start` (runs in-process if it failed)."""
     out, err = proc.communicate()
     try:
@@ -306,7 +310,7 @@ def collect(proc: Any, pkg: DataPackage) -> tuple[list[Finding], float]:
         import time
 
         t0 = time.perf_counter()
-        return check(pkg), time.perf_counter() - t0
+        return check(pkg, only), time.perf_counter() - t0
 
 
 def _main(argv: list[str]) -> int:
@@ -314,7 +318,8 @@ def _main(argv: list[str]) -> int:
 
     t0 = time.perf_counter()
     pkg = DataPackage.load(argv[0], check_paths=False)
-    findings = check(pkg)
+    only = argv[2].split(",") if argv[1:2] == ["--only"] else None
+    findings = check(pkg, [n for n in only if n] if only is not None else None)
     doc = {"findings": [f.to_dict() for f in findings], "seconds": time.perf_counter() - t0}
     import sys
 

@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ruven.validate.tables import Table
 
 LAYER = "pandera"
-__all__ = ["Context", "Rule", "build_schema", "check", "check_table", "finish", "keep_whole"]
+__all__ = ["Context", "Rule", "build_schema", "check", "check_table", "finish", "keep_whole", "remember_citations"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def check_table(table: Table, ctx: Context) -> list[Finding]:
     from ruven.validate.tables import LINE
 
     res = table.resource
-    _remember_citations(table, ctx)
+    remember_citations(table, ctx)
     if table.df.height == 0:
         return []
     schema, by_id = build_schema(res, table, ctx)
@@ -153,7 +153,7 @@ def _accepted_number(f: Any) -> pl.Expr:
     return num
 
 
-def _remember_citations(table: Table, ctx: Context) -> None:
+def remember_citations(table: Table, ctx: Context) -> None:
     ctx.distinct.clear()
     for f in table.resource.fields:
         if f.is_id_list and f.name in table.df.columns and table.df.height:

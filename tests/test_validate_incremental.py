@@ -1,0 +1,67 @@
+"""The per-table cache: after an edit, only the tables whose checks read it run again, and the
+report is exactly the report of a run without the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli, set_cell
+
+
+def _validate(pkg: Path, *extra: str) -> tuple[int, dict]:
+    rc, out, _ = run_cli("validate", "--package", str(pkg), "--format", "json", "--today", "2026-11-25", *extra)
+    return rc, json.loads(out)
+
+
+def _same_as_uncached(pkg: Path) -> dict:
+    rc, cached = _validate(pkg)
+    rc2, fresh = _validate(pkg, "--no-cache")
+    assert rc == rc2
+    assert cached["findings"] == fresh["findings"]
+    return cached
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RUVEN_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_an_edit_rechecks_its_table_and_the_tables_that_refer_to_it(mini: Path, cache: Path) -> None:
+    rc, doc = _validate(mini)
+    assert rc == 0 and doc["summary"]["reused"] == {}
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "notes", "Edited in a test.")
+    doc = _same_as_uncached(mini)
+    assert doc["summary"]["cached"] == []
+    # statements (about_ids) and agreements (related_ids) point into deployments: checked again
+    unchanged = {"sources", "actors", "arms_purchases", "investments"}
+    for layer in ("frictionless", "pandera", "expectations"):
+        assert set(doc["summary"]["reused"][layer]) == unchanged, layer
+
+
+def test_a_change_to_a_referenced_table_is_never_answered_from_the_cache(mini: Path, cache: Path) -> None:
+    """Removing an actor breaks a deployment's reference: the deployment's cached (clean)
+    findings must not be reused."""
+    rc, _ = _validate(mini)
+    assert rc == 0
+    actors = mini / "data" / "actors.csv"
+    lines = actors.read_text(encoding="utf-8").splitlines(keepends=True)
+    used = {line.split(",")[0] for line in lines[1:]} & set((mini / "data" / "deployments.csv").read_text(encoding="utf-8").split(","))
+    assert used
+    actors.write_text("".join(line for line in lines if line.split(",")[0] not in used), encoding="utf-8")
+    doc = _same_as_uncached(mini)
+    assert any(f["resource"] == "deployments" and f["code"] == "foreign-key" for f in doc["findings"])
+    assert "deployments" not in doc["summary"]["reused"].get("frictionless", [])
+
+
+def test_an_error_then_its_fix(mini: Path, cache: Path) -> None:
+    _validate(mini)
+    line = set_cell(mini / "data" / "arms_purchases.csv", "ARM-0001", "quantity_delivered", "many")
+    rc, doc = _validate(mini)
+    assert rc == 1 and [f["line"] for f in doc["findings"] if f["code"] == "type-error"] == [line]
+    set_cell(mini / "data" / "arms_purchases.csv", "ARM-0001", "quantity_delivered", "")
+    doc = _same_as_uncached(mini)
+    assert doc["ok"]
