@@ -21,6 +21,7 @@ def validate_package(
     today: dt.date | None = None,
     progress: ProgressFn | None = None,
     cache: bool = True,
+    in_process: bool = False,
 ) -> ValidationReport:
     """Run the requested layers over the package and return the finished report.
 
@@ -28,6 +29,8 @@ def validate_package(
     descriptor itself cannot be read; every other problem is a finding in the report.
     With ``cache`` a layer reuses its findings from an earlier run over the very same bytes,
     code and libraries (see :mod:`ruven.validate.cache`); a cached answer is never stale.
+    Great Expectations runs in a child process (its import overlaps layers 1 and 2), or with
+    ``in_process`` here (for a long-lived caller that keeps it imported: ``--watch``).
     """
     pkg = path if isinstance(path, DataPackage) else DataPackage.load(path, check_paths=False)
     from ruven.validate.layers import DEFAULT_LAYERS
@@ -52,7 +55,7 @@ def validate_package(
     todo = [layer for layer in order if layer not in report.cached]
     tables = TableCache(pkg, todo, today) if keys and todo else None
     child = None
-    if "expectations" in todo and len(todo) > 1 and os.environ.get("RUVEN_GE_IN_PROCESS") != "1":
+    if "expectations" in todo and len(todo) > 1 and not in_process and os.environ.get("RUVEN_GE_IN_PROCESS") != "1":
         from ruven.validate import expectations
 
         only = tables.missing("expectations", pkg) if tables else None
@@ -117,7 +120,7 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
         report.extend(check_frictionless(pkg))
         structural_on = False
     findings, safe = preflight.preflight(pkg)
-    meta = preflight.metadata(pkg, safe)
+    meta = tables.metadata(pkg, safe) if tables else preflight.metadata(pkg, safe)
     if "frictionless" in order:
         report.extend(findings + meta)
     t["frictionless" if structural_on else "pandera"] += time.perf_counter() - t0
@@ -197,6 +200,25 @@ class TableCache:
 
     def put(self, layer: str, name: str, findings: list[Any], rows: int) -> None:
         self._cache.store(self._keys[(layer, name)], self._cache.Entry(list(findings), {name: rows}))
+
+    def metadata(self, pkg: DataPackage, safe: list[Any]) -> list[Any]:
+        """frictionless' check of the descriptor and schemas, kept under the digest of what it
+        reads (the descriptor it is given, the code and the libraries)."""
+        import hashlib
+        import json
+
+        from ruven.validate import preflight
+
+        h = hashlib.sha256()
+        self._cache.base(h)
+        h.update(json.dumps(preflight.descriptor_for_frictionless(pkg, safe), sort_keys=True).encode())
+        k = hashlib.sha256(b"metadata\0" + h.digest()).hexdigest()
+        hit = self._cache.load(k)
+        if hit is not None:
+            return hit.findings
+        found = preflight.metadata(pkg, safe)
+        self._cache.store(k, self._cache.Entry(found, {}))
+        return found
 
     def missing(self, layer: str, pkg: DataPackage) -> list[str]:
         return [res.name for res in pkg if (layer, res.name) not in self._hits]

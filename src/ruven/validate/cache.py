@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ruven.package import DataPackage, Resource, paths
@@ -57,10 +58,14 @@ def _update_file(h: hashlib._Hash, path: Path) -> None:
     h.update(b"\0")
 
 
-def _base(h: hashlib._Hash) -> None:
-    """The code, the libraries and the switches, into ``h``."""
+@lru_cache(maxsize=1)
+def _code_and_libraries() -> bytes:
+    """Digest of ruven's code and the libraries' versions, taken once per process: it is the
+    code this process runs (a file edited while ``--watch`` runs is not loaded, so it must not
+    count either)."""
     from importlib.metadata import PackageNotFoundError, version
 
+    h = hashlib.sha256()
     code = Path(__file__).resolve().parents[1]
     for path in sorted(code.rglob("*.py")):
         h.update(str(path.relative_to(code)).encode())
@@ -70,6 +75,12 @@ def _base(h: hashlib._Hash) -> None:
             h.update(f"{lib}={version(lib)}\0".encode())
         except PackageNotFoundError:
             h.update(f"{lib}=?\0".encode())
+    return h.digest()
+
+
+def base(h: hashlib._Hash) -> None:
+    """The code, the libraries and the switches, into ``h``."""
+    h.update(_code_and_libraries())
     h.update(f"RUVEN_STRUCTURAL={os.environ.get('RUVEN_STRUCTURAL', '')}\0".encode())
 
 
@@ -88,7 +99,7 @@ def _table(h: hashlib._Hash, pkg: DataPackage, res: Resource) -> None:
 def content_digest(pkg: DataPackage) -> str:
     """One digest of the code, the libraries and every file the layers read."""
     h = hashlib.sha256()
-    _base(h)
+    base(h)
     h.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
     for res in pkg:
         _table(h, pkg, res)
@@ -112,9 +123,9 @@ def referred(pkg: DataPackage, res: Resource) -> set[str]:
 
 def table_keys(pkg: DataPackage, layers: list[str], today: dt.date) -> dict[tuple[str, str], str]:
     """``(layer, table) -> key`` for every table of the package (see the module's text)."""
-    base = hashlib.sha256()
-    _base(base)
-    base.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
+    base_h = hashlib.sha256()
+    base(base_h)
+    base_h.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
     own: dict[str, str] = {}
     for res in pkg:
         h = hashlib.sha256()
@@ -125,7 +136,7 @@ def table_keys(pkg: DataPackage, layers: list[str], today: dt.date) -> dict[tupl
         deps = "".join(f"{n}={own[n]};" for n in sorted(referred(pkg, res)))
         for layer in layers:
             dated = today.isoformat() if layer in DATED_LAYERS else ""
-            h = base.copy()
+            h = base_h.copy()
             h.update(f"table\0{layer}\0{dated}\0{res.name}\0{deps}".encode())
             out[(layer, res.name)] = h.hexdigest()
     return out

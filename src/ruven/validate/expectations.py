@@ -64,6 +64,22 @@ def _context(gx: Any) -> Any:
     return ctx
 
 
+#: one ephemeral context, data source and batch definitions kept by a long-lived process
+#: (``ruven validate --watch``): setting them up costs more than validating a small table
+_SESSION: dict[str, Any] = {}
+
+
+def _session(gx: Any, fresh: bool) -> tuple[Any, Any, dict[str, Any]]:
+    """(context, pandas data source, batch definitions by table) — new when ``fresh``."""
+    if fresh or not _SESSION:
+        ctx = _context(gx)
+        session = {"ctx": ctx, "ds": ctx.data_sources.add_pandas("ruven"), "batches": {}}
+        if fresh:
+            return session["ctx"], session["ds"], session["batches"]
+        _SESSION.update(session)
+    return _SESSION["ctx"], _SESSION["ds"], _SESSION["batches"]
+
+
 def _frame(res: Resource, columns: set[str]) -> Any:
     """The resource as a pandas frame: typed columns the suite uses, plus the CSV line."""
     import polars as pl
@@ -132,19 +148,20 @@ def run(pkg: DataPackage, *, keep_context: bool = False, only: Sequence[str] | N
     with _quiet_gx() as gx:
         from great_expectations.core.expectation_suite import ExpectationSuite
 
-        ctx = _context(gx)
-        ds = ctx.data_sources.add_pandas("ruven")
+        ctx, ds, batch_defs = _session(gx, keep_context)
         for res, doc in jobs:
             try:
                 df = _frame(res, _suite_columns(doc))
             except Exception:  # noqa: BLE001 - an unreadable table is reported by layer 1
                 continue
-            asset = ds.add_dataframe_asset(name=res.name)
-            batch_def = asset.add_batch_definition_whole_dataframe(res.name)
+            if res.name not in batch_defs:
+                batch_defs[res.name] = ds.add_dataframe_asset(name=res.name).add_batch_definition_whole_dataframe(res.name)
+            batch_def = batch_defs[res.name]
             present = set(df.columns)
             exps = [e for e in doc.get("expectations", []) if _suite_columns({"expectations": [e]}) <= present]
+            name = doc.get("name", res.name)
             try:
-                suite = ctx.suites.add(ExpectationSuite(name=doc.get("name", res.name), expectations=[_config(e) for e in exps], meta=doc.get("meta")))
+                suite = ctx.suites.add_or_update(ExpectationSuite(name=name, expectations=[_config(e) for e in exps], meta=doc.get("meta")))
             except Exception as exc:  # noqa: BLE001 - GE raises many kinds for a bad suite
                 findings.append(codes.make("suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite is not valid: {exc}", "fix the suite; see the expectation's documentation"))
                 continue
