@@ -40,6 +40,9 @@ class Rule:
     frame_ok: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
     #: for checks decided on distinct values: the values of ``field`` that break the rule
     bad: Callable[[], list[str]] | None = None
+    #: columns a rule needs beyond its own when it compares rows with other rows of the table
+    #: (it then runs once over those columns of the whole table, not part by part)
+    across: tuple[str, ...] | None = None
 
 
 
@@ -119,7 +122,8 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
             for code in HYGIENE:
                 rules.append(Rule(code, f.name, bad=lambda name=f.name, code=code: memo.text_bad(name, code)))
         if f.is_id_list:
-            rules.append(Rule("foreign-key", f.name, frame_ok=id_list_ok(f, ctx)))
+            own = res.name in f.list_references  # ids of its own table: all of them must be known
+            rules.append(Rule("foreign-key", f.name, frame_ok=id_list_ok(f, ctx), across=() if own else None))
     # low <= best <= high (x-ruven `range`): one finding per row, on best when low > best, else on high
     for f in by_name.values():
         members = {k: v for k, v in f.range_members.items() if v in by_name}
@@ -144,7 +148,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
     for name, f in by_name.items():
         within = f.same_within
         if within in by_name:
-            rules.append(Rule("inconsistent-value", name, frame_ok=same_within_ok(name, within)))
+            rules.append(Rule("inconsistent-value", name, frame_ok=same_within_ok(name, within), across=(within,)))
     # not more than other figures, the first filled one (x-ruven `not-more-than`: delivered <= ordered)
     for name, f in by_name.items():
         caps = [n for n in f.not_more_than if n in by_name]
@@ -183,13 +187,14 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
                 known = kinds[fk.reference_field]
                 rules.append(Rule("actor-kind", fk.field, lambda n=fk.field, good=good, known=known: ~pl.col(n).is_in(known.implode()) | pl.col(n).is_in(good.implode())))
         if fk.resource == res.name and fk.field in by_name and fk.reference_field in by_name:
-            rules.append(Rule("reference-cycle", fk.field, frame_ok=cycle_ok(fk.field, fk.reference_field)))
+            rules.append(Rule("reference-cycle", fk.field, frame_ok=cycle_ok(fk.field, fk.reference_field), across=(fk.reference_field,)))
     # likely duplicates (warnings), among live rows
     live = (pl.col("withdrawn") == "") if "withdrawn" in by_name else pl.lit(True)
+    withdrawn = ("withdrawn",) if "withdrawn" in by_name else ()
     for name, f in by_name.items():
         if f.constraints.get("pattern", "").startswith("^https?://") and f.constraints.get("unique"):
             key = normalize_url(pl.col(name))
-            rules.append(Rule("likely-duplicate", name, lambda key=key, name=name: ~(live & (pl.col(name) != "") & ~key.is_first_distinct().over(live)), severity="warning"))
+            rules.append(Rule("likely-duplicate", name, lambda key=key, name=name: ~(live & (pl.col(name) != "") & ~key.is_first_distinct().over(live)), severity="warning", across=withdrawn))
         if f.duplicate_key and set(f.duplicate_key) <= set(by_name):
-            rules.append(Rule("likely-duplicate", name, frame_ok=same_statement_ok(name, f.duplicate_key, live), severity="warning"))
+            rules.append(Rule("likely-duplicate", name, frame_ok=same_statement_ok(name, f.duplicate_key, live), severity="warning", across=(*f.duplicate_key, *withdrawn)))
     return rules

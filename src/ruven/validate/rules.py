@@ -56,21 +56,26 @@ if TYPE_CHECKING:  # pragma: no cover
     from ruven.validate.tables import Table
 
 LAYER = "pandera"
-__all__ = ["Context", "Rule", "build_schema", "check", "check_table", "finish", "keep_whole", "remember_citations"]
+__all__ = ["SCOPES", "Context", "Rule", "across_columns", "build_schema", "check", "check_table", "finish", "keep_whole", "remember_citations"]
 
 
 # ---------------------------------------------------------------------------------------------
 # pandera schema and findings
 
 
-def build_schema(res: Resource, table: Table, ctx: Context) -> tuple[Any, dict[str, Rule]]:
+#: which rules a run takes: every rule, the row rules of a part of a big table, or the rules
+#: that compare rows across the whole table (run once, over the columns they need)
+SCOPES = ("all", "rows", "across")
+
+
+def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all") -> tuple[Any, dict[str, Rule]]:
     """The pandera polars schema of this resource, derived from its Table Schema."""
     import pandera.polars as pa
     import polars as pl
 
     present = table.fields
     memo = Memo(table.df)
-    rules = derive_rules(res, present, ctx, memo)
+    rules = [r for r in derive_rules(res, present, ctx, memo) if scope == "all" or (r.across is not None) == (scope == "across")]
     by_id: dict[str, Rule] = {}
     column_checks: dict[str, list[Any]] = {n: [] for n in present}
     frame_checks: list[Any] = []
@@ -110,18 +115,21 @@ def build_schema(res: Resource, table: Table, ctx: Context) -> tuple[Any, dict[s
     return schema, by_id
 
 
-def check_table(table: Table, ctx: Context) -> list[Finding]:
-    """Run the derived pandera schema over one table; failure cases become Findings."""
+def check_table(table: Table, ctx: Context, scope: str = "all") -> list[Finding]:
+    """Run the derived pandera schema over one table (or, by ``scope``, over a part of a big
+    table, or over the columns of the whole table that the rules across rows need); failure
+    cases become Findings."""
     import pandera.polars as pa
     import polars as pl
 
     from ruven.validate.tables import LINE
 
     res = table.resource
-    remember_citations(table, ctx)
+    if scope != "across":
+        remember_citations(table, ctx)
     if table.df.height == 0:
         return []
-    schema, by_id = build_schema(res, table, ctx)
+    schema, by_id = build_schema(res, table, ctx, scope)
     out: list[Finding] = []
     numeric = [f for f in res.fields if f.type in ("integer", "number") and f.name in table.fields]
     frame = table.df.with_columns([_accepted_number(f).alias(NUM + f.name) for f in numeric])
@@ -204,6 +212,12 @@ def finish(ctx: Context) -> list[Finding]:
             msg, hint = M.rule_message("uncited-source", t.resource.field(pk), ident, {})
             out.append(codes.make("uncited-source", name, t.resource.relpath, line, pk, ident, msg, hint, layer=LAYER))
     return out
+
+
+def across_columns(table: Table, ctx: Context) -> set[str]:
+    """The columns the rules across rows of this table read (see ``Rule.across``)."""
+    rules = derive_rules(table.resource, table.fields, ctx, Memo(table.df))
+    return {c for r in rules if r.across is not None for c in (r.field, *r.across)}
 
 
 def keep_whole(pkg: DataPackage, res: Resource) -> bool:

@@ -96,8 +96,12 @@ def _regex(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.Series | None]) -> list[Finding]:
-    """Every row check of frictionless over one table, vectorised; ``keys`` holds referenced columns."""
+def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.Series | None], scope: str = "all", header: bool = True) -> list[Finding]:
+    """Every row check of frictionless over one table, vectorised; ``keys`` holds referenced columns.
+
+    A big table is checked part by part (``scope="rows"``, the header with the first part
+    only), then once over the columns of the whole table that compare rows with each other:
+    unique values, primary keys and references into the table itself (``scope="across"``)."""
     import polars as pl
 
     from ruven.validate.tables import CELLS, LINE, MAX_CELL_CHARS
@@ -106,13 +110,14 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
     out: list[Finding] = []
     labels = table.labels
     names = res.field_names
+    rows, across = scope != "across", scope != "rows"
     # --- header
-    for i, label in enumerate(labels):
+    for i, label in enumerate(labels if header and rows else []):
         if i >= len(names):
             out.append(make(pkg, res, "extra-label", 1, "", "", label=label))
-    for name in names[len(labels) :]:
+    for name in names[len(labels) :] if header and rows else []:
         out.append(make(pkg, res, "missing-label", 1, name, ""))
-    for i, (name, label) in enumerate(zip(names, labels, strict=False)):
+    for i, (name, label) in enumerate(zip(names, labels, strict=False) if header and rows else []):
         if not label:
             out.append(make(pkg, res, "blank-label", 1, name, ""))
             continue
@@ -126,12 +131,12 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
     df = table.df
     if df.height == 0:
         return out
-    fields = [res.field(n) for n in table.fields]
+    fields = [res.field(n) for n in table.fields if n in df.columns]
     width = len(labels)
     missing_values = res.schema.get("missingValues", [""])
     # --- row shape: blank rows replace every other error of the row (as in frictionless)
     is_missing = {f.name: pl.col(f.name).is_in(missing_values) if missing_values != [""] else (pl.col(f.name) == "") for f in fields}
-    blank = pl.all_horizontal([is_missing[f.name] for f in fields]) if fields else pl.lit(False)
+    blank = pl.all_horizontal([is_missing[f.name] for f in fields]) if fields and rows else pl.lit(False)
     checks: list[tuple[str, str, str, pl.Expr]] = []  # (code, field, constraint, failing mask)
     dupes_cache: dict[str, bool] = {}
 
@@ -148,51 +153,20 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         col = pl.col(f.name)
         present = ~is_missing[f.name]
         c = f.constraints
-        if c.get("required"):
-            checks.append(("constraint-error", f.name, "required", ~present))
-        row_checks = checks
-        checks = []  # value checks: a function of the cell alone, decided on distinct values if few
-        tok = _type_ok(f, col)
-        if tok is not None and f.type not in FAST_TYPES:
-            slow_bad[f.name] = _slow_type_ok(f, df.get_column(f.name).filter(df.get_column(f.name) != ""))
-            tok = ~col.is_in(list(slow_bad[f.name]))
-        valid = present if tok is None else present & tok
-        if tok is not None:
-            checks.append(("type-error", f.name, "", present & ~tok))
-        if "pattern" in c:
-            checks.append(("constraint-error", f.name, "pattern", valid & ~col.str.contains(_regex(c["pattern"]))))
-        if "enum" in c:
-            enum = c["enum"]
-            if f.type in ("integer", "number"):
-                checks.append(("constraint-error", f.name, "enum", valid & ~_numeric(f, col).is_in([float(x) for x in enum])))
-            else:
-                checks.append(("constraint-error", f.name, "enum", valid & ~col.is_in([str(x) for x in enum])))
-        if f.type in ("integer", "number") and ("minimum" in c or "maximum" in c):
-            num = _numeric(f, col)
-            if "minimum" in c:
-                checks.append(("constraint-error", f.name, "minimum", valid & ((num < float(c["minimum"])) | num.is_nan()).fill_null(False)))
-            if "maximum" in c:
-                checks.append(("constraint-error", f.name, "maximum", valid & ((num > float(c["maximum"])) | num.is_nan()).fill_null(False)))
-            for name in ("minimum", "maximum"):
-                if name in c:
-                    checks.append(("constraint-error", f.name, name + "?", valid & num.is_null()))
-        if "minLength" in c:
-            checks.append(("constraint-error", f.name, "minLength", valid & (col.str.len_chars() < int(c["minLength"]))))
-        if "maxLength" in c:
-            checks.append(("constraint-error", f.name, "maxLength", valid & (col.str.len_chars() > int(c["maxLength"]))))
-        checks.append(("source-error", f.name, "cell-size", col.str.len_bytes() > MAX_CELL_CHARS))
-        value_checks, checks = checks, row_checks
-        checks.extend(_by_distinct_values(df, f.name, value_checks))
-        if c.get("unique"):
+        if rows:
+            _value_checks(df, f, col, present, checks, slow_bad)
+        if across and c.get("unique"):
             checks.append(("unique-error", f.name, "", present & ~_first_occurrence(col, present) if has_dupes(f.name) else pl.lit(False)))
-    pk = [n for n in res.primary_key if n in table.fields]
+    pk = [n for n in res.primary_key if n in table.fields and n in df.columns]
     if pk:
         pk_present = pl.any_horizontal([~is_missing[n] for n in pk])
         key = pl.struct([pl.col(n) for n in pk]) if len(pk) > 1 else pl.col(pk[0])
-        dupes = has_dupes(pk[0]) if len(pk) == 1 else True
-        checks.append(("primary-key", pk[0], "", ((pk_present & ~_first_occurrence(key, pk_present)) if dupes else pl.lit(False)) | ~pk_present))
+        dupes = (has_dupes(pk[0]) if len(pk) == 1 else True) and across
+        missing = ~pk_present if rows else pl.lit(False)
+        checks.append(("primary-key", pk[0], "", ((pk_present & ~_first_occurrence(key, pk_present)) if dupes else pl.lit(False)) | missing))
     for fk in res.foreign_keys:
-        if fk.field not in table.fields:
+        own = fk.resource == res.name  # a reference into the table itself needs all its rows
+        if fk.field not in table.fields or fk.field not in df.columns or (own and not across) or (not own and not rows):
             continue
         ref = keys.get((fk.resource, fk.reference_field))
         if fk.resource == res.name:
@@ -244,6 +218,48 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         for cell in extra.get(line, []):
             out.append(make(pkg, res, "extra-cell", line, "", cell))
     return out
+
+
+def _value_checks(df: pl.DataFrame, f: Field, col: pl.Expr, present: pl.Expr, checks: list[tuple[str, str, str, pl.Expr]], slow_bad: dict[str, set[str]]) -> None:
+    """The checks of one cell on its own (required, type, constraints, size), into ``checks``."""
+    from ruven.validate.tables import MAX_CELL_CHARS
+
+    c = f.constraints
+    if c.get("required"):
+        checks.append(("constraint-error", f.name, "required", ~present))
+    row_checks = checks
+    checks = []  # value checks: a function of the cell alone, decided on distinct values if few
+    tok = _type_ok(f, col)
+    if tok is not None and f.type not in FAST_TYPES:
+        slow_bad[f.name] = _slow_type_ok(f, df.get_column(f.name).filter(df.get_column(f.name) != ""))
+        tok = ~col.is_in(list(slow_bad[f.name]))
+    valid = present if tok is None else present & tok
+    if tok is not None:
+        checks.append(("type-error", f.name, "", present & ~tok))
+    if "pattern" in c:
+        checks.append(("constraint-error", f.name, "pattern", valid & ~col.str.contains(_regex(c["pattern"]))))
+    if "enum" in c:
+        enum = c["enum"]
+        if f.type in ("integer", "number"):
+            checks.append(("constraint-error", f.name, "enum", valid & ~_numeric(f, col).is_in([float(x) for x in enum])))
+        else:
+            checks.append(("constraint-error", f.name, "enum", valid & ~col.is_in([str(x) for x in enum])))
+    if f.type in ("integer", "number") and ("minimum" in c or "maximum" in c):
+        num = _numeric(f, col)
+        if "minimum" in c:
+            checks.append(("constraint-error", f.name, "minimum", valid & ((num < float(c["minimum"])) | num.is_nan()).fill_null(False)))
+        if "maximum" in c:
+            checks.append(("constraint-error", f.name, "maximum", valid & ((num > float(c["maximum"])) | num.is_nan()).fill_null(False)))
+        for name in ("minimum", "maximum"):
+            if name in c:
+                checks.append(("constraint-error", f.name, name + "?", valid & num.is_null()))
+    if "minLength" in c:
+        checks.append(("constraint-error", f.name, "minLength", valid & (col.str.len_chars() < int(c["minLength"]))))
+    if "maxLength" in c:
+        checks.append(("constraint-error", f.name, "maxLength", valid & (col.str.len_chars() > int(c["maxLength"]))))
+    checks.append(("source-error", f.name, "cell-size", col.str.len_bytes() > MAX_CELL_CHARS))
+    value_checks, checks = checks, row_checks
+    checks.extend(_by_distinct_values(df, f.name, value_checks))
 
 
 #: A column whose first rows hold at most this many distinct values is checked value by value.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,18 +115,28 @@ def _header(path: Path) -> list[str] | None:
 
 
 def _load_polars(resource: Resource) -> Table | None:
-    import polars as pl
-
     newlines, commas, ends_with_newline = _counts(resource.path)
-    data_n = newlines if ends_with_newline else newlines + 1
     labels = _header(resource.path)
     if labels is None or len(labels) < 2:
         return None  # multi-line or one-column header: blank lines are ambiguous; the exact reader decides
+    with resource.path.open("rb") as fh:
+        header = fh.readline()  # one physical line: _header refused a header that spans lines
+    only_header = not header.endswith(b"\n")  # no records at all: none is missing its line break
+    return _parse(resource, labels, resource.path, newlines - header.count(b"\n"), commas - header.count(b","), ends_with_newline or only_header, 2)
+
+
+def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, commas: int, ends_with_newline: bool, first_line: int) -> Table | None:
+    """polars' reading of ``source`` (a file, or a header and a run of whole records), or None
+    when it may differ from the exact reader's. ``newlines`` and ``commas`` count the records'
+    bytes (not the header's); ``first_line`` is the physical line of the first record."""
+    import polars as pl
+
+    data_n = newlines if ends_with_newline else newlines + 1
     names = _positional_names(resource, labels)
     width = len(names)
     try:
         body = pl.read_csv(
-            resource.path,
+            source,
             has_header=True,
             new_columns=names,
             infer_schema=False,
@@ -134,20 +145,20 @@ def _load_polars(resource: Resource) -> Table | None:
             quote_char='"',
             raise_if_empty=False,
             row_index_name=LINE,
-            row_index_offset=2,
+            row_index_offset=first_line,
         )
     except Exception:  # noqa: BLE001 - any refusal sends the file to the exact (slower) reader
         return None
     if body.width != width + 1:
         return None
-    n_records = body.height + 1
+    n_records = body.height
     # Ragged rows: polars pads short rows with "" silently. Every separator outside quotes
-    # belongs to a row, so if the file has exactly (width - 1) per record plus those inside
+    # belongs to a row, so if the records have exactly (width - 1) each plus those inside
     # cells, no row is short (long rows already made polars raise).
     inside = 0
     if body.height:
         counts = body.select([pl.col(c).str.count_matches(",", literal=True).sum().alias(c) for c in names]).row(0)
-        inside = sum(int(c or 0) for c in counts) + sum(lb.count(",") for lb in labels)
+        inside = sum(int(c or 0) for c in counts)
     if commas != n_records * (width - 1) + inside:
         return None
     if data_n != n_records:
@@ -158,6 +169,63 @@ def _load_polars(resource: Resource) -> Table | None:
         body = body.with_columns((pl.col(LINE).cast(pl.Int64) + (nl.cum_sum() - nl).cast(pl.Int64)).alias(LINE))
     fields = [n for n in names if not n.startswith("__extra_")]
     return Table(resource, labels, body, fields)
+
+
+#: A CSV larger than this is read and checked in parts of about this size, so that memory holds
+#: one part (and the few columns the whole-table checks need), not the whole table.
+PART_BYTES = 32 << 20
+
+
+class PartsRefused(Exception):
+    """A part of a big table is one the fast reader may read differently from the exact one
+    (ragged rows, blank lines, ...): the table must be read whole, by the exact reader."""
+
+
+def parts(resource: Resource, part_bytes: int | None = None) -> Iterator[Table]:
+    """The table as a sequence of Tables of consecutive rows (one for a file of at most
+    ``part_bytes``); their ``__line__`` are the rows' lines in the whole file. Raises
+    :class:`PartsRefused` (possibly after some parts) when the file needs the exact reader."""
+    limit = PART_BYTES if part_bytes is None else part_bytes
+    path = resource.path
+    if path.stat().st_size <= limit:
+        yield load(resource)
+        return
+    labels = _header(path)
+    if labels is None or len(labels) < 2:
+        raise PartsRefused(resource.name)
+    first_line = 2
+    with path.open("rb") as fh:
+        header = fh.readline()
+        for chunk in _records(fh, limit):
+            table = _parse(resource, labels, io.BytesIO(header + chunk), chunk.count(b"\n"), chunk.count(b","), chunk.endswith(b"\n"), first_line)
+            if table is None:
+                raise PartsRefused(resource.name)
+            first_line += chunk.count(b"\n")
+            yield table
+
+
+def _records(fh: Any, size: int) -> Iterator[bytes]:
+    """Runs of whole records of about ``size`` bytes: each ends at a line break outside quotes
+    (an even number of quotes before it since the start of the run)."""
+    rest = b""
+    while True:
+        block = fh.read(size)
+        data = rest + block
+        if not block:
+            if data:
+                yield data
+            return
+        cut = len(data)
+        while True:
+            cut = data.rfind(b"\n", 0, cut) + 1
+            if cut == 0 or data.count(b'"', 0, cut) % 2 == 0:
+                break
+            cut -= 1
+        if cut == 0:  # one record longer than the block: read on
+            rest = data
+            continue
+        rest = data[cut:]
+        yield data[:cut]
 
 
 def _load_python(resource: Resource, data: bytes) -> Table:
