@@ -106,7 +106,7 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     small reference tables stay), so memory holds one big table at a time."""
     import os
 
-    from ruven.validate import keys, preflight, structural
+    from ruven.validate import keys, preflight
 
     t = {"frictionless": 0.0, "pandera": 0.0}
     structural_on = "frictionless" in order
@@ -128,45 +128,117 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
         _store(report, t, order)
         return
     from ruven.validate import rules
-    from ruven.validate.tables import load
 
     ctx = rules.Context(pkg, today)
     needed = keys.key_fields(pkg)
     for res in keys.load_order(pkg, safe):
-        t0 = time.perf_counter()
-        table = load(res)
-        table_keys = keys.keys_of(table, needed.get(res.name, set()))
-        report.rows[res.name] = table.df.height
-        t1 = time.perf_counter()
-        if structural_on:
-            hit = tables.hit("frictionless", res.name) if tables else None
-            found = structural.check_table(pkg, table, ctx.keys) if hit is None else hit
-            report.extend(found)
+        hit_s = tables.hit("frictionless", res.name) if tables and structural_on else None
+        hit_r = tables.hit("pandera", res.name) if tables and rules_on else None
+        check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t)
+        check.run(res, whole=rules.keep_whole(pkg, res))
+        report.rows[res.name] = check.rows
+        for layer, hit, found in (("frictionless", hit_s, check.structural), ("pandera", hit_r, check.rules)):
+            if layer not in order or (layer == "frictionless" and not structural_on):
+                continue
+            report.extend(found if hit is None else hit)
             if tables and hit is None:
-                tables.put("frictionless", res.name, found, table.df.height)
-        t2 = time.perf_counter()
-        t["frictionless" if structural_on else "pandera"] += t1 - t0
-        t["frictionless"] += t2 - t1
-        ctx.keys.update(table_keys)
-        if rules_on:
-            hit = tables.hit("pandera", res.name) if tables else None
-            if hit is None:
-                found = rules.check_table(table, ctx)
-                if tables:
-                    tables.put("pandera", res.name, found, table.df.height)
-            else:
-                rules.remember_citations(table, ctx)
-                found = hit
-            report.extend(found)
-            if rules.keep_whole(pkg, res):
-                ctx.tables[res.name] = table
-        t["pandera"] += time.perf_counter() - t2
-        del table
+                tables.put(layer, res.name, found, check.rows)
     if rules_on:
         t0 = time.perf_counter()
         report.extend(rules.finish(ctx))
         t["pandera"] += time.perf_counter() - t0
     _store(report, t, order)
+
+
+class _TableCheck:
+    """Layers 1 and 2 over one table, in parts when it is big (see :func:`ruven.validate.tables.parts`):
+    each part's rows are checked and dropped, keeping only the columns that the checks across
+    rows (unique values, primary keys, references into the table itself, the pandera rules
+    that compare rows) and the other tables (referenced keys) need; those run once at the end."""
+
+    def __init__(self, pkg: DataPackage, ctx: Any, key_fields: set[str], structural_on: bool, rules_on: bool, t: dict[str, float]) -> None:
+        self.pkg, self.ctx, self.key_fields, self.t = pkg, ctx, key_fields, t
+        self.structural_on, self.rules_on = structural_on, rules_on
+        self.structural: list[Any] = []
+        self.rules: list[Any] = []
+        self.rows = 0
+
+    def run(self, res: Any, whole: bool) -> None:
+        from ruven.validate.tables import PartsRefused, load, parts
+
+        try:
+            self._run(res, parts(res, 1 << 62 if whole else None))
+        except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole
+            self.structural, self.rules, self.rows = [], [], 0
+            self._run(res, iter([load(res)]))
+
+    def _run(self, res: Any, tables: Any) -> None:
+        import polars as pl
+
+        from ruven.validate import keys
+        from ruven.validate.tables import LINE, Table
+
+        t = self.t
+        kept: list[Any] = []
+        columns: list[str] | None = None
+        first = last = None
+        t0 = time.perf_counter()
+        for part in tables:
+            t["frictionless" if self.structural_on else "pandera"] += time.perf_counter() - t0
+            self.rows += part.df.height
+            if first is None:
+                first = part
+            else:  # a big table: this part's row checks now, the checks across rows at the end
+                if columns is None:
+                    columns = [LINE, *(c for c in part.df.columns if c in self._across(first))]
+                    kept.append(first.df.select(columns))
+                    self._rows(first, "rows", header=True)
+                self._rows(part, "rows", header=False)
+                kept.append(part.df.select(columns))
+            last = part
+            t0 = time.perf_counter()
+        if first is None:
+            return
+        if columns is None:  # one part: the whole table, every check at once
+            whole_table = last
+            table_keys = keys.keys_of(whole_table, self.key_fields)
+            self._rows(whole_table, "all", header=True, keys=table_keys)
+            return
+        whole_table = Table(res, first.labels, pl.concat(kept), [c for c in first.fields if c in columns])
+        del kept
+        table_keys = keys.keys_of(whole_table, self.key_fields)
+        self._rows(whole_table, "across", header=False, keys=table_keys)
+
+    def _across(self, part: Any) -> set[str]:
+        """The columns the checks across rows and the other tables read."""
+        from ruven.validate import rules
+
+        res = part.resource
+        cols = set(self.key_fields) | set(res.primary_key)
+        cols |= {f.name for f in res.fields if f.constraints.get("unique")}
+        cols |= {c for fk in res.foreign_keys if fk.resource == res.name for c in (fk.field, fk.reference_field)}
+        if self.rules_on:
+            cols |= rules.across_columns(part, self.ctx)
+        return cols
+
+    def _rows(self, table: Any, scope: str, header: bool, keys: Any = None) -> None:
+        from ruven.validate import rules, structural
+
+        t, ctx = self.t, self.ctx
+        t1 = time.perf_counter()
+        if self.structural_on:
+            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header))
+        t2 = time.perf_counter()
+        t["frictionless"] += t2 - t1
+        if keys is not None:
+            ctx.keys.update(keys)
+        if self.rules_on:
+            self.rules.extend(rules.check_table(table, ctx, scope=scope))
+        elif scope != "across":
+            rules.remember_citations(table, ctx)
+        if scope == "all" and rules.keep_whole(self.pkg, table.resource):
+            ctx.tables[table.resource.name] = table
+        t["pandera"] += time.perf_counter() - t2
 
 
 def _store(report: ValidationReport, t: dict[str, float], order: list[str]) -> None:
