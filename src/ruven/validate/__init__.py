@@ -164,50 +164,50 @@ class _TableCheck:
         self.rows = 0
 
     def run(self, res: Any, whole: bool) -> None:
-        from ruven.validate.tables import PartsRefused, load, parts
+        from ruven.validate.tables import PartsRefused, in_parts, load, parts
 
         try:
-            self._run(res, parts(res, 1 << 62 if whole else None))
+            if whole or not in_parts(res):
+                self._whole(load(res))
+            else:
+                self._parts(res, parts(res))
         except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole
             self.structural, self.rules, self.rows = [], [], 0
-            self._run(res, iter([load(res)]))
+            self._whole(load(res))
 
-    def _run(self, res: Any, tables: Any) -> None:
+    def _whole(self, table: Any) -> None:
+        """A table read whole: every check at once."""
+        from ruven.validate import keys
+
+        self.rows = table.df.height
+        self._rows(table, "all", header=True, keys=keys.keys_of(table, self.key_fields))
+
+    def _parts(self, res: Any, tables: Any) -> None:
+        """A big table: each part's row checks as it is read, the checks across rows at the end."""
         import polars as pl
 
         from ruven.validate import keys
         from ruven.validate.tables import LINE, Table
 
-        t = self.t
         kept: list[Any] = []
-        columns: list[str] | None = None
-        first = last = None
+        columns: list[str] = []
+        first = None
         t0 = time.perf_counter()
         for part in tables:
-            t["frictionless" if self.structural_on else "pandera"] += time.perf_counter() - t0
-            self.rows += part.df.height
+            self.t["frictionless" if self.structural_on else "pandera"] += time.perf_counter() - t0
             if first is None:
                 first = part
-            else:  # a big table: this part's row checks now, the checks across rows at the end
-                if columns is None:
-                    columns = [LINE, *(c for c in part.df.columns if c in self._across(first))]
-                    kept.append(first.df.select(columns))
-                    self._rows(first, "rows", header=True)
-                self._rows(part, "rows", header=False)
-                kept.append(part.df.select(columns))
-            last = part
+                columns = [LINE, *(c for c in part.df.columns if c in self._across(part))]
+            self.rows += part.df.height
+            self._rows(part, "rows", header=part is first)
+            kept.append(part.df.select(columns))
+            del part
             t0 = time.perf_counter()
         if first is None:
             return
-        if columns is None:  # one part: the whole table, every check at once
-            whole_table = last
-            table_keys = keys.keys_of(whole_table, self.key_fields)
-            self._rows(whole_table, "all", header=True, keys=table_keys)
-            return
-        whole_table = Table(res, first.labels, pl.concat(kept), [c for c in first.fields if c in columns])
-        del kept
-        table_keys = keys.keys_of(whole_table, self.key_fields)
-        self._rows(whole_table, "across", header=False, keys=table_keys)
+        whole_table = Table(res, first.labels, pl.concat(kept, rechunk=False), [c for c in first.fields if c in columns])
+        del kept, first
+        self._rows(whole_table, "across", header=False, keys=keys.keys_of(whole_table, self.key_fields))
 
     def _across(self, part: Any) -> set[str]:
         """The columns the checks across rows and the other tables read."""

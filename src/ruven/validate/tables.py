@@ -125,9 +125,9 @@ def _load_polars(resource: Resource) -> Table | None:
     return _parse(resource, labels, resource.path, newlines - header.count(b"\n"), commas - header.count(b","), ends_with_newline or only_header, 2)
 
 
-def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, commas: int, ends_with_newline: bool, first_line: int) -> Table | None:
-    """polars' reading of ``source`` (a file, or a header and a run of whole records), or None
-    when it may differ from the exact reader's. ``newlines`` and ``commas`` count the records'
+def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, commas: int, ends_with_newline: bool, first_line: int, has_header: bool = True) -> Table | None:
+    """polars' reading of ``source`` (a file with its header, or the bytes of a run of whole
+    records without it), or None when it may differ from the exact reader's. ``newlines`` and ``commas`` count the records'
     bytes (not the header's); ``first_line`` is the physical line of the first record."""
     import polars as pl
 
@@ -137,7 +137,7 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
     try:
         body = pl.read_csv(
             source,
-            has_header=True,
+            has_header=has_header,
             new_columns=names,
             infer_schema=False,
             empty_string_is_null=False,
@@ -173,7 +173,7 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
 
 #: A CSV larger than this is read and checked in parts of about this size, so that memory holds
 #: one part (and the few columns the whole-table checks need), not the whole table.
-PART_BYTES = 32 << 20
+PART_BYTES = 16 << 20
 
 
 class PartsRefused(Exception):
@@ -181,13 +181,18 @@ class PartsRefused(Exception):
     (ragged rows, blank lines, ...): the table must be read whole, by the exact reader."""
 
 
-def parts(resource: Resource, part_bytes: int | None = None) -> Iterator[Table]:
+def in_parts(resource: Resource) -> bool:
+    """Whether :func:`parts` reads this table in more than one part."""
+    return resource.path.stat().st_size > PART_BYTES
+
+
+def parts(resource: Resource) -> Iterator[Table]:
     """The table as a sequence of Tables of consecutive rows (one for a file of at most
-    ``part_bytes``); their ``__line__`` are the rows' lines in the whole file. Raises
+    ``PART_BYTES``); their ``__line__`` are the rows' lines in the whole file. Raises
     :class:`PartsRefused` (possibly after some parts) when the file needs the exact reader."""
-    limit = PART_BYTES if part_bytes is None else part_bytes
+    limit = PART_BYTES
     path = resource.path
-    if path.stat().st_size <= limit:
+    if not in_parts(resource):
         yield load(resource)
         return
     labels = _header(path)
@@ -195,12 +200,14 @@ def parts(resource: Resource, part_bytes: int | None = None) -> Iterator[Table]:
         raise PartsRefused(resource.name)
     first_line = 2
     with path.open("rb") as fh:
-        header = fh.readline()
+        fh.readline()  # the header: _header read it
         for chunk in _records(fh, limit):
-            table = _parse(resource, labels, io.BytesIO(header + chunk), chunk.count(b"\n"), chunk.count(b","), chunk.endswith(b"\n"), first_line)
+            newlines = chunk.count(b"\n")
+            table = _parse(resource, labels, chunk, newlines, chunk.count(b","), chunk.endswith(b"\n"), first_line, has_header=False)
+            del chunk
             if table is None:
                 raise PartsRefused(resource.name)
-            first_line += chunk.count(b"\n")
+            first_line += newlines
             yield table
 
 
@@ -224,8 +231,10 @@ def _records(fh: Any, size: int) -> Iterator[bytes]:
         if cut == 0:  # one record longer than the block: read on
             rest = data
             continue
-        rest = data[cut:]
-        yield data[:cut]
+        rest, chunk = data[cut:], data[:cut]
+        del data
+        yield chunk
+        del chunk
 
 
 def _load_python(resource: Resource, data: bytes) -> Table:
