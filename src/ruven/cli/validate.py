@@ -70,7 +70,8 @@ def _watch(package: str | None, fmt: str, strict: bool, layers: list[str], today
     code = 0
     try:
         for run in watch(package, layers=layers, today=today, cache=cache):
-            code = _show(run, fmt, strict)
+            code = 3 if run.report is None else 0 if run.report.ok(strict) else 1  # before printing: Ctrl-C may come any time
+            _show(run, fmt, strict)
     except KeyboardInterrupt:  # Ctrl-C during a validation ends the loop as cleanly as during the wait
         pass
     if fmt != "json":
@@ -78,8 +79,8 @@ def _watch(package: str | None, fmt: str, strict: bool, layers: list[str], today
     return code
 
 
-def _show(run: Any, fmt: str, strict: bool) -> int:
-    """Print one run of the watch loop; its exit code."""
+def _show(run: Any, fmt: str, strict: bool) -> None:
+    """Print one run of the watch loop."""
     import json
     import time
 
@@ -91,7 +92,7 @@ def _show(run: Any, fmt: str, strict: bool) -> int:
             click.echo(f"── {time.strftime('%H:%M:%S')} {what}the package cannot be read: {run.error}")
             if run.error is not None and run.error.hint:
                 click.echo(f"    hint: {run.error.hint}")
-        return 3
+        return
     if fmt == "json":
         doc = run.report.to_dict(strict)
         doc["changed"], doc["seconds"] = run.changed, round(run.seconds, 3)
@@ -99,7 +100,6 @@ def _show(run: Any, fmt: str, strict: bool) -> int:
     else:
         click.echo(f"── {time.strftime('%H:%M:%S')} {what}validated in {run.seconds:.2f} s")
         render(run.report, fmt, strict)
-    return 0 if run.report.ok(strict) else 1
 
 
 def render(report: ValidationReport, fmt: str, strict: bool) -> None:
