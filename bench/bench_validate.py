@@ -1,56 +1,87 @@
-"""Benchmark `ruven validate` per layer against upstream `frictionless validate` on synthetic packages.
+"""Benchmark `ruven validate` against upstream `frictionless validate`, in one run, and print the table.
 
-    python bench/bench_validate.py                      # 10k and 100k rows per fact table
-    python bench/bench_validate.py --sizes 10000 100000 1000000
-    python bench/bench_validate.py --sizes 1000000 --no-frictionless   # skip the slow upstream run
+    python bench/bench_validate.py                          # real package, 100k, 1M, incremental, watch, --help
+    python bench/bench_validate.py --sizes 10000            # a quick run
+    python bench/bench_validate.py --ten-million            # also 10M rows in one fact table (layers 1+2)
+    python bench/bench_validate.py --no-frictionless        # skip the upstream runs (slow at 1M rows)
 
-For each size it generates a package with ``bench/make_synthetic.py`` (planted errors of every
-class, listed in ``planted.json``), then runs each command in its own process and prints wall
-time and peak memory (the child's max RSS, from ``os.wait4``), and whether every planted error
-was found: by upstream frictionless (layer-1 errors), by ruven's layers 1+2, and by layer 3.
+Every command runs in its own process with the cache off (``RUVEN_CACHE=off``): the figures are
+cold runs. Wall time is the best of ``--repeat`` runs for the real package (a shared machine
+is noisy; the best run is the one least disturbed), one run for the synthetic sizes; peak RSS
+is the child's maximum resident set (``os.wait4``). The synthetic packages come from
+``bench/make_synthetic.py`` with planted errors of every class (``planted.json``); each run
+reports how many of them it found.
+
+Sections: the import floors (what Python takes to import the libraries, measured in the same
+run), the real package, each synthetic size, 10M rows in one table, the per-table cache after
+an edit, ``ruven validate --watch`` after an edit, and ``ruven --help`` against ``import click``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 BIN = Path(sys.executable).parent
 TODAY = "2026-11-25"
+ENV = dict(os.environ, GX_ANALYTICS_ENABLED="False", RUVEN_CACHE="off")
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """(seconds, peak MB, stdout) of one command run in a child process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=dict(os.environ, GX_ANALYTICS_ENABLED="False", RUVEN_CACHE="off"))  # measure the work, not the cache
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env or ENV)
         _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - t0
+        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         text = out.read().decode("utf-8", "replace")
-        if proc.returncode not in (0, 1):
-            sys.stderr.write(err.read().decode("utf-8", "replace")[-2000:])
+        if code not in (0, 1):
+            sys.stderr.write(f"{' '.join(cmd)} exited {code}\n" + err.read().decode("utf-8", "replace")[-2000:])
     return seconds, usage.ru_maxrss / 1024, text
 
 
-def found_by_ruven(planted: list[dict], report: dict, layers: set[str]) -> list[dict]:
-    """Planted errors (of these layers) that ruven's report misses."""
+def best(cmd: list[str], cwd: Path, repeat: int) -> tuple[float, float, str]:
+    runs = [measure(cmd, cwd) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+
+
+def ruven(pkg: Path, *extra: str) -> list[str]:
+    return [str(BIN / "ruven"), "validate", "--package", str(pkg), "--format", "json", "--today", TODAY, *extra]
+
+
+LAYERS_12 = ("--layer", "frictionless", "--layer", "pandera")
+
+
+def frictionless(pkg: Path) -> list[str]:  # run in the package's folder
+    return [str(BIN / "frictionless"), "validate", "--json", "datapackage.json"]
+
+
+def missed_by_ruven(planted: list[dict], out: str, layers: set[str]) -> tuple[int, int]:
+    report = json.loads(out) if out.strip() else {}
     got = {(f["resource"], f["line"], f["field"], f["code"]) for f in report.get("findings", [])}
-    return [p for p in planted if p["layer"] in layers and not p.get("upstream_only") and (p["resource"], p["line"], p["field"], p["code"]) not in got]
+    mine = [p for p in planted if p["layer"] in layers and not p.get("upstream_only")]
+    return sum((p["resource"], p["line"], p["field"], p["code"]) in got for p in mine), len(mine)
 
 
-def found_by_frictionless(planted: list[dict], report: dict) -> list[dict]:
+def missed_by_frictionless(planted: list[dict], out: str) -> tuple[int, int]:
     got = set()
-    for task in report.get("tasks", []):
+    for task in json.loads(out).get("tasks", []):
         for e in task.get("errors", []):
             field = e.get("fieldName", "") or ""
             if e["type"] == "primary-key":
@@ -58,58 +89,184 @@ def found_by_frictionless(planted: list[dict], report: dict) -> list[dict]:
             if e["type"] == "foreign-key":
                 field = (e.get("fieldNames") or [field])[0]
             got.add((task["name"], e.get("rowNumber"), field, e["type"]))
-    return [p for p in planted if p["layer"] == "frictionless" and (p["resource"], p["line"], p["field"], p["code"]) not in got]
+    mine = [p for p in planted if p["layer"] == "frictionless"]
+    return sum((p["resource"], p["line"], p["field"], p["code"]) in got for p in mine), len(mine)
 
 
-def run_size(rows: int, workdir: Path, frictionless: bool) -> None:
+class Table:
+    """The printed table: one line per run."""
+
+    def __init__(self) -> None:
+        print(f"{'work':44} {'command':30} {'wall s':>8} {'peak MB':>8}  {'vs frictionless':>16}  planted found")
+
+    def row(self, work: str, command: str, seconds: float, peak: float, ratio: str = "", found: str = "") -> None:
+        print(f"{work:44} {command:30} {seconds:8.2f} {peak:8.0f}  {ratio:>16}  {found}")
+
+
+def ratio(theirs: float | None, ours: float) -> str:
+    if not theirs:
+        return ""
+    return f"{theirs / ours:.1f}x faster" if ours <= theirs else f"{ours / theirs:.1f}x slower"
+
+
+def floors(repeat: int) -> tuple[float, float]:
+    py = str(BIN / "python")
+    ge, _, _ = best([py, "-c", "import great_expectations, pandera.polars, frictionless"], HERE, repeat)
+    p12, _, _ = best([py, "-c", "import pandera.polars, frictionless"], HERE, repeat)
+    print(f"import floor: great_expectations + pandera.polars + frictionless {ge:.2f} s; pandera.polars + frictionless {p12:.2f} s (best of {repeat})")
+    return ge, p12
+
+
+def real_package(tab: Table, repeat: int, floor_all: float, floor_12: float, upstream: bool) -> float | None:
+    pkg = REPO
+    fr = best(frictionless(pkg), pkg, repeat) if upstream else None
+    s_all, m_all, out = best(ruven(pkg), pkg, repeat)
+    s_12, m_12, _ = best(ruven(pkg, *LAYERS_12), pkg, repeat)
+    rows = sum(json.loads(out)["summary"]["rows"].values()) if out.strip() else 0
+    work = f"real package (~{rows:,} rows), cold"
+    tab.row(work, "all three layers", s_all, m_all, ratio(fr[0] if fr else None, s_all), f"(+{s_all - floor_all:.2f} s over its import floor)")
+    tab.row(work, "layers 1+2", s_12, m_12, ratio(fr[0] if fr else None, s_12), f"(+{s_12 - floor_12:.2f} s over its import floor)")
+    if fr:
+        tab.row(work, "frictionless validate", fr[0], fr[1])
+    return fr[0] if fr else None
+
+
+def synthetic(rows: int, workdir: Path) -> tuple[Path, list[dict]]:
     pkg = workdir / f"synthetic-{rows}"
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, str(HERE / "make_synthetic.py"), "--rows", str(rows), "--out", str(pkg)], check=True, stdout=subprocess.DEVNULL)
-    planted = json.loads((pkg / "planted.json").read_text())
+    if not (pkg / "planted.json").exists():
+        subprocess.run([sys.executable, str(HERE / "make_synthetic.py"), "--rows", str(rows), "--out", str(pkg)], check=True, stdout=subprocess.DEVNULL)
+    return pkg, json.loads((pkg / "planted.json").read_text())
+
+
+def size(tab: Table, rows: int, workdir: Path, upstream: bool) -> None:
+    pkg, planted = synthetic(rows, workdir)
     mb = sum(p.stat().st_size for p in (pkg / "data").glob("*.csv")) / 1e6
-    print(f"\n== {rows:,} rows per fact table ({mb:.0f} MB of CSV, {len(planted)} planted errors; generated in {time.perf_counter() - t0:.1f} s)")
-    print(f"{'command':58} {'wall s':>8} {'peak MB':>8}  planted errors missed")
-    ruven = [str(BIN / "ruven"), "validate", "--package", str(pkg), "--format", "json", "--today", TODAY]
-    runs = [
-        ("ruven validate --layer frictionless", ["--layer", "frictionless"], {"frictionless"}),
-        ("ruven validate --layer pandera", ["--layer", "pandera"], {"pandera"}),
-        ("ruven validate --layer frictionless --layer pandera", ["--layer", "frictionless", "--layer", "pandera"], {"frictionless", "pandera"}),
-        ("ruven validate --layer expectations", ["--layer", "expectations"], {"expectations"}),
-        ("ruven validate (all three layers)", [], {"frictionless", "pandera", "expectations"}),
-    ]
-    results = {}
-    for label, extra, layers in runs:
-        seconds, peak, out = measure(ruven + extra, pkg)
-        report = json.loads(out) if out.strip() else {}
-        missed = found_by_ruven(planted, report, layers)
-        results[label] = seconds
-        inner = report.get("summary", {}).get("seconds", {})
-        detail = ", ".join(f"{k} {v:.2f}s" for k, v in inner.items())
-        print(f"{label:58} {seconds:8.2f} {peak:8.0f}  {len(missed)} of {sum(p['layer'] in layers and not p.get('upstream_only') for p in planted)}  [{detail}]")
-        for p in missed:
-            print(f"    missed: {p}")
-    if frictionless:
-        seconds, peak, out = measure([str(BIN / "frictionless"), "validate", "--json", "datapackage.json"], pkg)
-        missed = found_by_frictionless(planted, json.loads(out))
-        print(f"{'frictionless validate (upstream, layer-1 checks only)':58} {seconds:8.2f} {peak:8.0f}  {len(missed)} of {sum(p['layer'] == 'frictionless' for p in planted)}")
-        for p in missed:
-            print(f"    missed: {p}")
-        both = results["ruven validate --layer frictionless --layer pandera"]
-        ge = results["ruven validate --layer expectations"]
-        print(f"speed-up of ruven layers 1+2 over frictionless: {seconds / both:.1f}x; GE layer vs frictionless: {ge / seconds:.2f} of its time")
+    work = f"{rows:,} rows per fact table ({mb:.0f} MB)"
+    fr = measure(frictionless(pkg), pkg) if upstream else None
+    for label, extra, layers in (("all three layers", (), {"frictionless", "pandera", "expectations"}), ("layers 1+2", LAYERS_12, {"frictionless", "pandera"})):
+        s, m, out = measure(ruven(pkg, *extra), pkg)
+        found, of = missed_by_ruven(planted, out, layers)
+        tab.row(work, label, s, m, ratio(fr[0] if fr else None, s), f"{found} of {of}")
+    if fr:
+        found, of = missed_by_frictionless(planted, fr[2])
+        tab.row(work, "frictionless validate", fr[0], fr[1], "", f"{found} of {of}")
+
+
+def ten_million(tab: Table, workdir: Path) -> None:
+    """10M rows in the deployments table (the 10k package's rows repeated under new ids)."""
+    import polars as pl
+
+    small, _ = synthetic(10_000, workdir)
+    pkg = workdir / "synthetic-10m-deployments"
+    dest = pkg / "data" / "deployments.csv"
+    if not dest.exists():
+        shutil.copytree(small, pkg, dirs_exist_ok=True)
+        base = pl.read_csv(small / "data" / "deployments.csv", infer_schema=False)
+        n = base.height
+        with dest.open("wb") as fh:
+            for k in range(10_000_000 // n):
+                part = base if k == 0 else base.with_columns(("DEP-X" + (pl.int_range(0, n) + k * n).cast(pl.String).str.zfill(8)).alias("id"))
+                buf = io.BytesIO()
+                part.write_csv(buf, include_header=k == 0)
+                fh.write(buf.getvalue())
+    mb = dest.stat().st_size / 1e6
+    s, m, out = measure(ruven(pkg, *LAYERS_12), pkg)
+    n_rows = json.loads(out)["summary"]["rows"]["deployments"] if out.strip() else 0
+    tab.row(f"{n_rows:,} rows in deployments ({mb:.0f} MB)", "layers 1+2", s, m)
+
+
+def _copy_real(dest: Path) -> Path:
+    for name in ("datapackage.json", "data", "schemas", "validation"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    return dest
+
+
+def _edit_one_row(pkg: Path, table: str = "deployments", n: int = 0) -> None:
+    path = pkg / "data" / f"{table}.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+    i = rows[0].index("notes")
+    rows[1][i] = f"Edited for the benchmark ({n})."
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def incremental(tab: Table, workdir: Path, frictionless_real: float | None) -> None:
+    pkg = _copy_real(Path(tempfile.mkdtemp(dir=workdir)))
+    env = dict(ENV, RUVEN_CACHE="on", RUVEN_CACHE_DIR=str(pkg / ".cache"))
+    measure(ruven(pkg), pkg, env)  # fills the cache
+    _edit_one_row(pkg)
+    s, m, out = measure(ruven(pkg), pkg, env)
+    reused = json.loads(out)["summary"]["reused"] if out.strip() else {}
+    n = len(reused.get("pandera", []))
+    tab.row("real package, one row edited, cache on", "all three layers", s, m, ratio(frictionless_real, s), f"{n} of 7 tables from the cache")
+    s, m, _ = measure(ruven(pkg), pkg, env)
+    tab.row("real package, unchanged, cache on", "all three layers", s, m, ratio(frictionless_real, s))
+
+
+def watch(tab: Table, workdir: Path, frictionless_real: float | None, edits: int = 5) -> None:
+    """Seconds from writing an edit to the new report of `ruven validate --watch`."""
+    pkg = _copy_real(Path(tempfile.mkdtemp(dir=workdir)))
+    env = dict(ENV, RUVEN_CACHE="on", RUVEN_CACHE_DIR=str(pkg / ".cache"))
+    proc = subprocess.Popen(ruven(pkg, "--watch"), cwd=pkg, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    lines: list[tuple[float, str]] = []
+    ready = threading.Condition()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with ready:
+                lines.append((time.perf_counter(), line))
+                ready.notify_all()
+
+    threading.Thread(target=read, daemon=True).start()
+    latencies = []
+    try:
+        for n in range(edits + 1):
+            with ready:
+                ready.wait_for(lambda n=n: len(lines) > n, 120)
+            if n == edits:
+                break
+            time.sleep(0.3)
+            t0 = time.perf_counter()
+            _edit_one_row(pkg, n=n + 1)
+            with ready:
+                ready.wait_for(lambda n=n: len(lines) > n + 1, 60)
+            latencies.append(lines[n + 1][0] - t0)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    latencies.sort()
+    med = latencies[len(latencies) // 2] if latencies else float("nan")
+    tab.row("real package, --watch, one row edited", "all three layers", med, 0, ratio(frictionless_real, med), f"edit to report, median of {len(latencies)}: " + ", ".join(f"{x:.2f}" for x in latencies))
+
+
+def help_vs_click(repeat: int) -> None:
+    h, _, _ = best([str(BIN / "ruven"), "--help"], HERE, repeat)
+    c, _, _ = best([str(BIN / "python"), "-c", "import click"], HERE, repeat)
+    print(f"ruven --help {h * 1000:.0f} ms; python -c 'import click' {c * 1000:.0f} ms: {h / c:.1f}x (best of {repeat})")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000], help="rows per fact table of each synthetic package")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each real-package command (the best is kept)")
+    ap.add_argument("--ten-million", action="store_true", help="also 10M rows in one fact table, layers 1+2")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "ruven-bench")
-    ap.add_argument("--no-frictionless", action="store_true", help="skip the upstream frictionless run (slow at 1M rows)")
+    ap.add_argument("--no-frictionless", action="store_true", help="skip the upstream frictionless runs")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    t = [measure([str(BIN / "ruven"), "--help"], HERE)[0] for _ in range(3)]
-    print(f"ruven --help: {min(t) * 1000:.0f} ms (best of 3)")
+    upstream = not args.no_frictionless
+    help_vs_click(5)
+    floor_all, floor_12 = floors(args.repeat)
+    tab = Table()
+    fr_real = real_package(tab, args.repeat, floor_all, floor_12, upstream)
+    incremental(tab, args.workdir, fr_real)
+    watch(tab, args.workdir, fr_real)
     for rows in args.sizes:
-        run_size(rows, args.workdir, not args.no_frictionless)
+        size(tab, rows, args.workdir, upstream)
+    if args.ten_million:
+        ten_million(tab, args.workdir)
 
 
 if __name__ == "__main__":
