@@ -85,10 +85,14 @@ def _frame(res: Resource, columns: set[str]) -> Any:
     import polars as pl
 
     from ruven.validate.tables import LINE as TLINE
-    from ruven.validate.tables import load
+    from ruven.validate.tables import PartsRefused, load, parts
 
-    table = load(res)
-    df = table.df
+    keep = [TLINE, *sorted(columns)]
+    try:  # a big table part by part, keeping only the suite's columns
+        df = pl.concat([part.df.select([c for c in keep if c in part.df.columns]) for part in parts(res)])
+    except PartsRefused:
+        table = load(res)
+        df = table.df.select([c for c in keep if c in table.df.columns])
     exprs = []
     for name in sorted(columns):
         if name not in df.columns:
