@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import shutil
 import zipfile
 from pathlib import Path
@@ -251,3 +252,70 @@ def test_skip_steps(mini: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "ruven-mini-0.1.0.xlsx").exists()
     code, _, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "pdf")
     assert code == 2 and "xlsx" in err
+
+
+def _readme_answer_rows() -> list[int]:
+    """How many rows each README question's answer table has (the tables under its SQL)."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Query with SQL\n(.*?)(?=^## )", text, re.S | re.M).group(1)  # type: ignore[union-attr]
+    return [len(t.strip().splitlines()) - 2 for t in re.findall(r"```sql\n.+?```\n\n((?:\|[^\n]*\n)+)", section, re.S)]
+
+
+def _same(py: object, cli: object) -> bool:
+    """A value from Python duckdb and the one the CLI printed as JSON are the same value."""
+    import decimal
+
+    if py is None or cli is None:
+        return py is None and cli is None
+    if isinstance(py, bool):
+        return py is cli
+    if isinstance(py, int | float | decimal.Decimal):
+        return math.isclose(float(py), float(cli), rel_tol=1e-9)  # type: ignore[arg-type]  # HUGEINT sums print as strings
+    if isinstance(py, dt.date):
+        return py.isoformat() == cli
+    if isinstance(py, list):
+        return isinstance(cli, list) and len(py) == len(cli) and all(_same(a, b) for a, b in zip(py, cli, strict=True))
+    return py == cli
+
+
+def test_duckdb_file_answers_the_readme_in_duckdb_1x_cli_and_python(release: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    """Issue 14: the .duckdb file is written in a storage format DuckDB 1.x reads. The PyPI
+    `duckdb-cli` 1.5.x binary (a dev dependency, pinned) opens it read-only and answers every
+    README question with the same rows as the current Python duckdb."""
+    import subprocess
+
+    import duckdb_cli
+
+    from ruven.release.build import DUCKDB_MIN_READER
+
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    db = out / f"{p.name}-{p.version}.duckdb"
+    exe = Path(duckdb_cli.__file__).parent / "duckdb"  # the bundled binary: nothing is downloaded
+    assert exe.is_file()
+    version = subprocess.run([str(exe), "-version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1.5."), version
+    assert DUCKDB_MIN_READER.startswith("1.")
+    questions = readme_queries()
+    expected_rows = _readme_answer_rows()
+    assert len(questions) == len(expected_rows) >= 5
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}  # no ~/.duckdbrc
+    with duckdb.connect(str(db), read_only=True) as con:
+        for sql, n in zip(questions, expected_rows, strict=True):
+            proc = subprocess.run([str(exe), "-readonly", "-json", str(db), "-c", sql], capture_output=True, text=True, env=env, timeout=60, check=False)
+            assert proc.returncode == 0 and not proc.stderr, proc.stderr
+            cli_rows = json.loads(proc.stdout or "[]")
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description]
+            py_rows = cur.fetchall()
+            assert len(py_rows) == len(cli_rows) == n, sql
+            for py, cli in zip(py_rows, cli_rows, strict=True):
+                assert list(cli) == names
+                assert all(_same(a, cli[k]) for a, k in zip(py, names, strict=True)), (sql, py, cli)
+    # the file header's storage version number: 64 is DuckDB 1.0's format (1.5 reads 64 to 68, 2.0 writes 69)
+    head = db.read_bytes()[:20]
+    assert head[8:12] == b"DUCK" and int.from_bytes(head[12:20], "little") == 64
+    proc = subprocess.run([str(exe), "-readonly", "-csv", str(db), "-c", "SELECT count(*) FROM duckdb_views() WHERE NOT internal AND comment IS NOT NULL"], capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert int(proc.stdout.split()[-1]) >= 8  # the research views and their descriptions came along
