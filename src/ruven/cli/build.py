@@ -57,5 +57,5 @@ def build(package: str | None, out: str, skip: tuple[str, ...], fmt: str) -> int
         table.add_row(a.relpath, f"{a.bytes:,}", "yes" if a.reproducible else "no", a.sha256[:16])
     console.print(table)
     rows = ", ".join(f"{k} {v}" for k, v in result.rows.items())
-    console.print(f"Built {result.name} {result.version} into {result.out} in {result.seconds:.1f} s ({rows}).")
+    console.print(f"Built data package {result.name} {result.version} into {result.out} in {result.seconds:.1f} s ({rows}).")
     return 0

@@ -56,7 +56,7 @@ def _cell(v: str, limit: int = 80) -> str:
 
 
 def text(r: DiffReport) -> str:
-    out = [f"{r.old} ({r.old_version or '-'}) -> {r.new} ({r.new_version or '-'})"]
+    out = [f"{r.old} (data package {r.old_version or '-'}) -> {r.new} (data package {r.new_version or '-'})"]
     for s in r.schema:
         out.append(f"schema: {s.resource or 'package'}: {s.detail} [{s.bump}]")
     for t in r.changed_tables:
