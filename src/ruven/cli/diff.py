@@ -9,10 +9,12 @@ import click
 from ruven.cli.output import echo_json, format_option, package_option
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ruven.diff import DiffReport
+    from ruven.diff import DiffReport, RowContent
 
 #: How many changed cells a text or markdown rendering lists per table before summing up.
 SHOW = 50
+#: How many added rows the markdown rendering shows in full per table (the rest by id).
+SHOW_ADDED = 50
 
 
 @click.command()
@@ -118,7 +120,7 @@ def markdown(r: DiffReport) -> str:
         if t.added:
             out.append(f"- Added: {_ids(t.added)}")
         for i, reason in t.withdrawn:
-            out.append(f"- Withdrawn: {i} — {_md(reason)}")
+            out.append(f"- Withdrawn: {i} — reason: {_md(reason)}")
         for i in t.removed:
             out.append(f"- **Deleted**: {i} (restore it and withdraw it instead)")
         if t.changed:
@@ -126,4 +128,35 @@ def markdown(r: DiffReport) -> str:
             out += ["", table(["id", "field", "old", "new"], [[_md(i), _md(cell.field), _md(cell.old), _md(cell.new)] for i, cell in cells[:SHOW]])]
             if len(cells) > SHOW:
                 out.append(f"\n… {len(cells) - SHOW} more changed cells (`ruven diff --format json` lists all)")
+        if t.added_rows:
+            out += ["", f"#### Added rows of `{t.resource}`"]
+            for row in t.added_rows[:SHOW_ADDED]:
+                out += ["", *added_row_markdown(row)]
+            if len(t.added_rows) > SHOW_ADDED:
+                out += ["", f"… {len(t.added_rows) - SHOW_ADDED} more added rows (`ruven diff --format json` lists all, under `added_rows`)"]
     return "\n".join(out)
+
+
+def _text(v: str) -> str:
+    """Free text as safe inline Markdown: one line, HTML escaped (a PR's text renders as text)."""
+    from html import escape
+
+    return escape(" ".join(v.split()), quote=False).replace("|", "\\|")
+
+
+def added_row_markdown(row: RowContent) -> list[str]:
+    """An added row as a reviewer reads it: id and label, then its summary (or quote) as a
+    quotation, its dates and figures by field name, and each cited source with its label
+    (publisher, title) and URL."""
+    from ruven.urls import link_html
+
+    out = [f"**`{row.id}`**" + (f" — {_text(row.label)}" if row.label else "")]
+    if row.summary:
+        out += ["", f"> {_text(row.summary)}", ""]
+    if row.dates:
+        out.append("- dates: " + "; ".join(f"`{n}` {_text(v)}" for n, v in row.dates))
+    if row.figures:
+        out.append("- figures: " + "; ".join(f"`{n}` {_text(v)}" for n, v in row.figures))
+    for s in row.sources:
+        out.append(f"- source `{s.id}`: {_text(s.label)}" + (f" — {link_html(s.url, _cell(s.url))}" if s.url else ""))
+    return out
