@@ -76,8 +76,10 @@ class Snapshot:
 
 
 def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> Snapshot:
-    """Read ``spec``: :data:`EMPTY`, a package path, or a git revision of the repository that
-    holds ``package`` (default: the package found from the current folder)."""
+    """Read ``spec``: :data:`EMPTY`, a package path, a git revision of the repository that
+    holds ``package`` (default: the package found from the current folder), or a released
+    version (``0.2.0``, ``v0.2.0``): its tag, or in a clone without tags the commit that
+    released it (:func:`ruven.releases.resolve_version`)."""
     if spec == EMPTY:
         return Snapshot("empty package", {"resources": []}, lambda _p: None)
     p = Path(spec)
@@ -99,9 +101,19 @@ def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> S
     top = git.toplevel(here)
     if top is None:
         raise UsageError(f"{spec!r} is not a package path, and {here} is not in a git repository", "pass two package folders, or run inside the git repository")
-    if not git.is_revision(spec, top):
-        raise UsageError(f"{spec!r} is neither a package path nor a git revision", "use a branch, tag or commit (git log --oneline), or a folder holding datapackage.json")
     prefix = here.relative_to(top.resolve()).as_posix() if here != top.resolve() else ""
+    label = spec
+    if not git.is_revision(spec, top):
+        from ruven.releases import resolve_version
+
+        found = resolve_version(spec, top, here / DESCRIPTOR)  # 0.2.0 or v0.2.0 in a clone without tags
+        if found is None:
+            raise UsageError(
+                f"{spec!r} is neither a package path, a git revision nor a released version",
+                "use a branch, tag or commit (git log --oneline), a released version such as 0.2.0 (CHANGELOG.md lists them), or a folder holding datapackage.json",
+            )
+        spec, _how = found
+        label = f"{label} ({spec if spec.startswith('v') else 'commit ' + spec[:7]})"
 
     def read_git(rel: str) -> bytes | None:
         problem = paths.lexical_problem(rel, f"{spec}: {rel}")
@@ -116,7 +128,7 @@ def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> S
     raw = read_git(DESCRIPTOR)
     if raw is None:
         raise UsageError(f"revision {spec} has no {prefix + '/' if prefix else ''}{DESCRIPTOR}", "pick a revision that holds the package")
-    snap = Snapshot(spec, _descriptor(raw, f"{spec}:{DESCRIPTOR}"), read_git)
+    snap = Snapshot(label, _descriptor(raw, f"{spec}:{DESCRIPTOR}"), read_git)
     _check_paths(snap)
     return snap
 
