@@ -54,7 +54,7 @@ def test_json_lists_every_artifact(release: tuple[Path, dict, Path]) -> None:
     charts = {f"charts/{n}.{f}" for n in ("timeline", "arms_by_year") for f in ("png", "svg")} | {"charts/charts.json"}
     assert paths == {f"{stem}.duckdb", f"{stem}.xlsx", f"{stem}.zip", "SHA256SUMS"} | charts | {
         f"parquet/{r.name}.parquet" for r in p
-    }
+    } | {f"stata/{r.name}.dta" for r in p}
     for a in doc["artifacts"]:
         assert (out / a["path"]).stat().st_size == a["bytes"]
     assert doc["rows"] == {r.name: len(read_csv(r.path)) for r in p}
@@ -192,7 +192,7 @@ def test_build_twice_gives_the_same_bytes(release: tuple[Path, dict, Path], tmp_
     stem = f"ruven-{first['version']}"
     assert {a["path"] for a in reproducible} >= {f"{stem}.xlsx", f"{stem}.zip"} | {
         f"parquet/{r}.parquet" for r in first["rows"]
-    }
+    } | {f"stata/{r}.dta" for r in first["rows"]}
     for a in reproducible:
         assert (out / a["path"]).read_bytes() == (tmp_path / "again" / a["path"]).read_bytes(), a["path"]
         assert second[a["path"]]["sha256"] == a["sha256"]
@@ -319,3 +319,50 @@ def test_duckdb_file_answers_the_readme_in_duckdb_1x_cli_and_python(release: tup
     assert head[8:12] == b"DUCK" and int.from_bytes(head[12:20], "little") == 64
     proc = subprocess.run([str(exe), "-readonly", "-csv", str(db), "-c", "SELECT count(*) FROM duckdb_views() WHERE NOT internal AND comment IS NOT NULL"], capture_output=True, text=True, env=env, timeout=60, check=True)
     assert int(proc.stdout.split()[-1]) >= 8  # the research views and their descriptions came along
+
+
+def test_every_dta_reads_in_pandas_stata_reader(release: tuple[Path, dict, Path]) -> None:
+    """Issue 14: a Stata file per table: every row (ids in file order), a variable label on
+    every variable (the schema title), value labels on the enumerated columns and booleans,
+    partial dates as text plus Stata dates equal to the DuckDB bounds, id lists as text."""
+    import pandas as pd
+    from pandas.io.stata import StataReader
+
+    from ruven.release.stata import LABEL_LIMIT, NAME_LIMIT
+
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    with duckdb.connect(str(out / f"{p.name}-{p.version}.duckdb"), read_only=True) as con:
+        for r in p:
+            path = out / "stata" / f"{r.name}.dta"
+            with StataReader(path) as reader:
+                df = reader.read(convert_categoricals=False)
+                labels = reader.variable_labels()
+                value_labels = reader.value_labels()
+                assert reader.data_label == r.title
+            csv_rows = read_csv(r.path)
+            assert len(df) == len(csv_rows) and list(df["id"]) == [row["id"] for row in csv_rows], r.name
+            assert all(len(v) <= NAME_LIMIT for v in df.columns)
+            assert set(labels) == set(df.columns) and all(labels.values()), r.name
+            assert all(len(t) <= LABEL_LIMIT for t in labels.values())
+            for f in r.fields:
+                if f.name in df.columns:
+                    assert labels[f.name].startswith(f.title[: LABEL_LIMIT - 1]), (r.name, f.name)
+                if f.enum:
+                    assert value_labels[f.name] == {i: v for i, v in enumerate(f.enum, start=1)}, (r.name, f.name)
+                    decoded = [f.enum[int(c) - 1] if c == c else "" for c in df[f.name]]
+                    assert decoded == [row[f.name] for row in csv_rows]
+                if f.type == "boolean":
+                    assert value_labels[f.name] == {0: "false", 1: "true"}
+                if f.is_id_list:
+                    assert list(df[f.name].fillna("")) == [";".join(i.strip() for i in row[f.name].split(f.delimiter) if i.strip()) for row in csv_rows]
+                if f.is_partial_date:
+                    assert list(df[f.name].fillna("")) == [row[f.name] for row in csv_rows]  # the text as written
+                    bounds = con.execute(f"SELECT {f.name}_min, {f.name}_max FROM {all_table(r)}").fetchall()
+                    for col, k in ((f"{f.name}_min", 0), (f"{f.name}_max", 1)):
+                        assert pd.api.types.is_datetime64_any_dtype(df[col]), col
+                        got = [None if pd.isna(v) else v.date() for v in df[col]]
+                        assert got == [b[k] for b in bounds], col
+    # pandas' plain reader turns the value labels into the schema's text
+    deployments = pd.read_stata(out / "stata" / "deployments.dta")
+    assert set(deployments["status"].dropna()) <= set(p.resources["deployments"].field("status").enum)

@@ -26,7 +26,9 @@ def diff(old: str, new: str, package: str | None, fmt: str) -> int:
     """Show what changed from OLD to NEW, row by row, and the version bump it implies.
 
     OLD and NEW are git revisions (branch, tag, commit; files are read with `git show`,
-    nothing is checked out) or package folders; EMPTY stands for no package. Per table:
+    nothing is checked out), released versions (0.2.0 or v0.2.0: the tag, or in a clone
+    without tags the commit that released it) or package folders; EMPTY stands for no
+    package. Per table:
     rows added, withdrawn, changed (by id, with each changed cell old -> new) and deleted
     (a policy violation: rows are withdrawn, never deleted), then schema changes. The bump
     uses the house style's data meanings (MAJOR: field/resource removed, type or key
@@ -38,7 +40,8 @@ def diff(old: str, new: str, package: str | None, fmt: str) -> int:
       ruven diff v0.1.0 HEAD
       ruven diff origin/main HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"
       ruven diff HEAD .                      # uncommitted changes
-      ruven diff /tmp/old-package . --format json
+      ruven diff 0.2.0 . --format json          # a release (its tag, or in a clone the commit that set it)
+      ruven diff EMPTY . --format markdown       # everything, as a first release sees it
     """
     from ruven.diff import diff_specs
 

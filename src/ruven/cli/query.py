@@ -78,6 +78,7 @@ def query(
     Examples:
       ruven query "SELECT * FROM timeline LIMIT 10"
       ruven query "SELECT table_name, count(*) FROM single_source_rows GROUP BY ALL" --format markdown
+      echo "SELECT * FROM timeline WHERE table_name = 'statements'" > question.sql
       ruven query --file question.sql --format csv > answer.csv
       ruven query "SHOW ALL TABLES"
       ruven query "PIVOT deployments ON status USING count(*) GROUP BY personnel_kind"

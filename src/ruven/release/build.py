@@ -162,6 +162,13 @@ def zip_step(ctx: BuildContext) -> None:
     )
 
 
+def dta_step(ctx: BuildContext) -> None:
+    """``stata/<resource>.dta`` (see :mod:`ruven.release.stata`; pandas loads only here)."""
+    from ruven.release.stata import dta_step as write
+
+    write(ctx)
+
+
 def chart_step(ctx: BuildContext) -> None:
     """``charts/*.png`` and ``.svg`` (see :func:`ruven.charts.chart_step`; matplotlib loads only here)."""
     from ruven.charts import chart_step as draw
@@ -170,7 +177,7 @@ def chart_step(ctx: BuildContext) -> None:
 
 
 #: The artifact steps, run in order after the DuckDB database is loaded. Append to add one.
-STEPS: list[Step] = [parquet_step, xlsx_step, zip_step, chart_step]
+STEPS: list[Step] = [parquet_step, dta_step, xlsx_step, zip_step, chart_step]
 
 
 # --------------------------------------------------------------------------- build
@@ -270,8 +277,8 @@ def build(
             f"cannot write {exc.filename or out_dir}: {exc.strerror}", "check the output folder and free disk space"
         ) from exc
     _write_sums(ctx)
-    order = {"duckdb": 0, "parquet": 1, "xlsx": 2, "zip": 3}
-    artifacts.sort(key=lambda a: (order.get(a.kind, 4), a.relpath))
+    order = {"duckdb": 0, "parquet": 1, "dta": 2, "xlsx": 3, "zip": 4}
+    artifacts.sort(key=lambda a: (order.get(a.kind, 5), a.relpath))
     return BuildResult(out_dir, pkg.name, version, artifacts, rows, time.perf_counter() - started, timings)
 
 
@@ -295,4 +302,4 @@ def _write_sums(ctx: BuildContext) -> None:
     )
 
 
-__all__ = ["DUCKDB_MIN_READER", "DUCKDB_STORAGE_VERSION", "STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "parquet_step", "xlsx_step", "zip_step"]
+__all__ = ["DUCKDB_MIN_READER", "DUCKDB_STORAGE_VERSION", "STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "dta_step", "parquet_step", "xlsx_step", "zip_step"]
