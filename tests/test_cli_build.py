@@ -366,3 +366,15 @@ def test_every_dta_reads_in_pandas_stata_reader(release: tuple[Path, dict, Path]
     # pandas' plain reader turns the value labels into the schema's text
     deployments = pd.read_stata(out / "stata" / "deployments.dta")
     assert set(deployments["status"].dropna()) <= set(p.resources["deployments"].field("status").enum)
+
+
+def test_readme_and_about_sheet_state_the_minimum_duckdb_reader(release: tuple[Path, dict, Path]) -> None:
+    from ruven.release.build import DUCKDB_MIN_READER
+
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    wb = openpyxl.load_workbook(out / f"{p.name}-{p.version}.xlsx", read_only=True)
+    about = {row[0]: row[1] for row in wb["About"].iter_rows(values_only=True) if row and row[0]}
+    wb.close()
+    assert f"DuckDB {DUCKDB_MIN_READER} or later" in about["Other files"]
+    assert f"DuckDB {DUCKDB_MIN_READER} or later" in (REPO / "README.md").read_text(encoding="utf-8")
