@@ -248,7 +248,7 @@ def test_skip_steps(mini: Path, tmp_path: Path) -> None:
     code, out, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "xlsx", "--skip", "chart", "--format", "json")
     assert code == 0, err
     kinds = {a["kind"] for a in json.loads(out)["artifacts"]}
-    assert kinds == {"duckdb", "parquet", "zip", "sha256sums"}
+    assert kinds == {"duckdb", "parquet", "dta", "zip", "sha256sums"}
     assert not (tmp_path / "ruven-mini-0.1.0.xlsx").exists()
     code, _, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "pdf")
     assert code == 2 and "xlsx" in err

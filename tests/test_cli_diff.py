@@ -180,7 +180,7 @@ def test_first_release_against_empty(repo: Path) -> None:
 def test_unknown_revision_is_usage_error(repo: Path) -> None:
     code, _, err = run_cli("diff", "no-such-branch", "HEAD", "--package", str(repo))
     assert code == 2
-    assert "neither a package path nor a git revision" in err
+    assert "is neither a package path, a git revision nor a released version" in err
 
 
 def test_markdown_escapes_cells(repo: Path) -> None:

@@ -169,7 +169,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True, tim
         finally:
             try:
                 con.execute("ROLLBACK")
-            except duckdb.Error:  # an interrupted or failed transaction is already over
+            except Exception:  # noqa: BLE001 - never hide the query's own outcome: an interrupted or failed transaction is already over
                 pass
 
     try:
