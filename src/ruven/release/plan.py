@@ -93,7 +93,7 @@ def dated_changelog(text: str, version: str, today: str) -> tuple[str | None, Ch
             new = new[: mine.start] + fresh + new[mine.start :]
         return new, Check("changelog", True, f"{CHANGELOG}: ## [{version}] will be dated {today}")
     if unrel is None or not has_entries(unrel.body(text)):
-        return None, Check("changelog", False, f"{CHANGELOG} has no entries for {version}", f"add them under ## [{UNRELEASED}] (rows added / corrected / withdrawn by id, schema changes); `ruven diff <last tag> . --format markdown` lists them")
+        return None, Check("changelog", False, f"{CHANGELOG} has no entries for {version}", f"add them under ## [{UNRELEASED}] (rows added / corrected / withdrawn by id, schema changes); `ruven diff <last release, e.g. 0.2.0> . --format markdown` lists them")
     header_end = unrel.body_start
     new = text[: unrel.start] + fresh + f"## [{version}] - {today}" + text[header_end:]
     return new, Check("changelog", True, f"{CHANGELOG}: the [{UNRELEASED}] entries become ## [{version}] - {today}, under a fresh empty [{UNRELEASED}]")
