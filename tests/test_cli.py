@@ -82,3 +82,5 @@ def test_info_text() -> None:
     code, out, _ = run_cli("info", "--package", str(REPO))
     assert code == 0
     assert "deployments" in out and "Dates covered" in out
+    data = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
+    assert f"data package {data['name']} {data['version']} · licence" in out  # the data's version, labelled as such

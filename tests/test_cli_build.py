@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import shutil
 import zipfile
 from pathlib import Path
@@ -53,7 +54,7 @@ def test_json_lists_every_artifact(release: tuple[Path, dict, Path]) -> None:
     charts = {f"charts/{n}.{f}" for n in ("timeline", "arms_by_year") for f in ("png", "svg")} | {"charts/charts.json"}
     assert paths == {f"{stem}.duckdb", f"{stem}.xlsx", f"{stem}.zip", "SHA256SUMS"} | charts | {
         f"parquet/{r.name}.parquet" for r in p
-    }
+    } | {f"stata/{r.name}.dta" for r in p}
     for a in doc["artifacts"]:
         assert (out / a["path"]).stat().st_size == a["bytes"]
     assert doc["rows"] == {r.name: len(read_csv(r.path)) for r in p}
@@ -191,7 +192,7 @@ def test_build_twice_gives_the_same_bytes(release: tuple[Path, dict, Path], tmp_
     stem = f"ruven-{first['version']}"
     assert {a["path"] for a in reproducible} >= {f"{stem}.xlsx", f"{stem}.zip"} | {
         f"parquet/{r}.parquet" for r in first["rows"]
-    }
+    } | {f"stata/{r}.dta" for r in first["rows"]}
     for a in reproducible:
         assert (out / a["path"]).read_bytes() == (tmp_path / "again" / a["path"]).read_bytes(), a["path"]
         assert second[a["path"]]["sha256"] == a["sha256"]
@@ -247,7 +248,133 @@ def test_skip_steps(mini: Path, tmp_path: Path) -> None:
     code, out, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "xlsx", "--skip", "chart", "--format", "json")
     assert code == 0, err
     kinds = {a["kind"] for a in json.loads(out)["artifacts"]}
-    assert kinds == {"duckdb", "parquet", "zip", "sha256sums"}
+    assert kinds == {"duckdb", "parquet", "dta", "zip", "sha256sums"}
     assert not (tmp_path / "ruven-mini-0.1.0.xlsx").exists()
     code, _, err = run_cli("build", "-p", str(mini), "--out", str(tmp_path), "--skip", "pdf")
     assert code == 2 and "xlsx" in err
+
+
+def _readme_answer_rows() -> list[int]:
+    """How many rows each README question's answer table has (the tables under its SQL)."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Query with SQL\n(.*?)(?=^## )", text, re.S | re.M).group(1)  # type: ignore[union-attr]
+    return [len(t.strip().splitlines()) - 2 for t in re.findall(r"```sql\n.+?```\n\n((?:\|[^\n]*\n)+)", section, re.S)]
+
+
+def _same(py: object, cli: object) -> bool:
+    """A value from Python duckdb and the one the CLI printed as JSON are the same value."""
+    import decimal
+
+    if py is None or cli is None:
+        return py is None and cli is None
+    if isinstance(py, bool):
+        return py is cli
+    if isinstance(py, int | float | decimal.Decimal):
+        return math.isclose(float(py), float(cli), rel_tol=1e-9)  # type: ignore[arg-type]  # HUGEINT sums print as strings
+    if isinstance(py, dt.date):
+        return py.isoformat() == cli
+    if isinstance(py, list):
+        return isinstance(cli, list) and len(py) == len(cli) and all(_same(a, b) for a, b in zip(py, cli, strict=True))
+    return py == cli
+
+
+def test_duckdb_file_answers_the_readme_in_duckdb_1x_cli_and_python(release: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    """Issue 14: the .duckdb file is written in a storage format DuckDB 1.x reads. The PyPI
+    `duckdb-cli` 1.5.x binary (a dev dependency, pinned) opens it read-only and answers every
+    README question with the same rows as the current Python duckdb."""
+    import subprocess
+
+    import duckdb_cli
+
+    from ruven.release.build import DUCKDB_MIN_READER
+
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    db = out / f"{p.name}-{p.version}.duckdb"
+    exe = Path(duckdb_cli.__file__).parent / "duckdb"  # the bundled binary: nothing is downloaded
+    assert exe.is_file()
+    version = subprocess.run([str(exe), "-version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1.5."), version
+    assert DUCKDB_MIN_READER.startswith("1.")
+    questions = readme_queries()
+    expected_rows = _readme_answer_rows()
+    assert len(questions) == len(expected_rows) >= 5
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}  # no ~/.duckdbrc
+    with duckdb.connect(str(db), read_only=True) as con:
+        for sql, n in zip(questions, expected_rows, strict=True):
+            proc = subprocess.run([str(exe), "-readonly", "-json", str(db), "-c", sql], capture_output=True, text=True, env=env, timeout=60, check=False)
+            assert proc.returncode == 0 and not proc.stderr, proc.stderr
+            cli_rows = json.loads(proc.stdout or "[]")
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description]
+            py_rows = cur.fetchall()
+            assert len(py_rows) == len(cli_rows) == n, sql
+            for py, cli in zip(py_rows, cli_rows, strict=True):
+                assert list(cli) == names
+                assert all(_same(a, cli[k]) for a, k in zip(py, names, strict=True)), (sql, py, cli)
+    # the file header's storage version number: 64 is DuckDB 1.0's format (1.5 reads 64 to 68, 2.0 writes 69)
+    head = db.read_bytes()[:20]
+    assert head[8:12] == b"DUCK" and int.from_bytes(head[12:20], "little") == 64
+    proc = subprocess.run([str(exe), "-readonly", "-csv", str(db), "-c", "SELECT count(*) FROM duckdb_views() WHERE NOT internal AND comment IS NOT NULL"], capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert int(proc.stdout.split()[-1]) >= 8  # the research views and their descriptions came along
+
+
+def test_every_dta_reads_in_pandas_stata_reader(release: tuple[Path, dict, Path]) -> None:
+    """Issue 14: a Stata file per table: every row (ids in file order), a variable label on
+    every variable (the schema title), value labels on the enumerated columns and booleans,
+    partial dates as text plus Stata dates equal to the DuckDB bounds, id lists as text."""
+    import pandas as pd
+    from pandas.io.stata import StataReader
+
+    from ruven.release.stata import LABEL_LIMIT, NAME_LIMIT
+
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    with duckdb.connect(str(out / f"{p.name}-{p.version}.duckdb"), read_only=True) as con:
+        for r in p:
+            path = out / "stata" / f"{r.name}.dta"
+            with StataReader(path) as reader:
+                df = reader.read(convert_categoricals=False)
+                labels = reader.variable_labels()
+                value_labels = reader.value_labels()
+                assert reader.data_label == r.title
+            csv_rows = read_csv(r.path)
+            assert len(df) == len(csv_rows) and list(df["id"]) == [row["id"] for row in csv_rows], r.name
+            assert all(len(v) <= NAME_LIMIT for v in df.columns)
+            assert set(labels) == set(df.columns) and all(labels.values()), r.name
+            assert all(len(t) <= LABEL_LIMIT for t in labels.values())
+            for f in r.fields:
+                if f.name in df.columns:
+                    assert labels[f.name].startswith(f.title[: LABEL_LIMIT - 1]), (r.name, f.name)
+                if f.enum:
+                    assert value_labels[f.name] == {i: v for i, v in enumerate(f.enum, start=1)}, (r.name, f.name)
+                    decoded = [f.enum[int(c) - 1] if c == c else "" for c in df[f.name]]
+                    assert decoded == [row[f.name] for row in csv_rows]
+                if f.type == "boolean":
+                    assert value_labels[f.name] == {0: "false", 1: "true"}
+                if f.is_id_list:
+                    assert list(df[f.name].fillna("")) == [";".join(i.strip() for i in row[f.name].split(f.delimiter) if i.strip()) for row in csv_rows]
+                if f.is_partial_date:
+                    assert list(df[f.name].fillna("")) == [row[f.name] for row in csv_rows]  # the text as written
+                    bounds = con.execute(f"SELECT {f.name}_min, {f.name}_max FROM {all_table(r)}").fetchall()
+                    for col, k in ((f"{f.name}_min", 0), (f"{f.name}_max", 1)):
+                        assert pd.api.types.is_datetime64_any_dtype(df[col]), col
+                        got = [None if pd.isna(v) else v.date() for v in df[col]]
+                        assert got == [b[k] for b in bounds], col
+    # pandas' plain reader turns the value labels into the schema's text
+    deployments = pd.read_stata(out / "stata" / "deployments.dta")
+    assert set(deployments["status"].dropna()) <= set(p.resources["deployments"].field("status").enum)
+
+
+def test_readme_and_about_sheet_state_the_minimum_duckdb_reader(release: tuple[Path, dict, Path]) -> None:
+    from ruven.release.build import DUCKDB_MIN_READER
+
+    pkg, _, out = release
+    p = DataPackage.load(pkg)
+    wb = openpyxl.load_workbook(out / f"{p.name}-{p.version}.xlsx", read_only=True)
+    about = {row[0]: row[1] for row in wb["About"].iter_rows(values_only=True) if row and row[0]}
+    wb.close()
+    assert f"DuckDB {DUCKDB_MIN_READER} or later" in about["Other files"]
+    assert f"DuckDB {DUCKDB_MIN_READER} or later" in (REPO / "README.md").read_text(encoding="utf-8")

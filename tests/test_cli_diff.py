@@ -65,6 +65,39 @@ def test_rows_between_two_commits(repo: Path) -> None:
     assert re.search(r"^\| `actors` +\| +1 \| +0 \| +0 \| +0 \|$", md, re.M), md
 
 
+def test_markdown_shows_each_added_row_s_content_and_each_withdrawal_s_reason(repo: Path) -> None:
+    """Issue 14: a reviewer reads an added row's label, summary or quote, dates, figures and
+    cited sources (label and URL) in the job summary, driven by the schema (x-ruven label and
+    summary, the date and number fields, the source id list), and a withdrawn row's reason."""
+    data = repo / "data"
+    row = {
+        "id": "DEP-0009", "start_date": "2020-05", "end_date": "2020/2021", "actor_id": "ACT-0002", "personnel_kind": "regular-military",
+        "personnel_best": "250", "cargo_tonnes": "12.5", "location": "Fixture base", "status": "arrived", "confidence": "reported",
+        "count_in_totals": "true", "summary": "A <b>new</b> deployment | of the fixture.", "source_ids": "SRC-0002;SRC-0001",
+    }
+    append_row(data / "deployments.csv", row)
+    append_row(data / "statements.csv", {"id": "STM-0009", "date": "2020-06-01", "speaker_id": "ACT-0003", "speaker_role": "Fixture role", "medium": "press-briefing",
+                                         "quote": "Una cita nueva.", "quote_language": "es", "spoken_language": "es", "is_translation": "false",
+                                         "quote_en": "A new quote.", "topic": "deployments", "about_ids": "DEP-0009", "confidence": "reported", "source_ids": "SRC-0001"})
+    set_cell(data / "investments.csv", "INV-0001", "withdrawn", "duplicate of INV-0009")
+    _commit(repo)
+    code, md, _ = run_cli("diff", "HEAD~1", "HEAD", "--package", str(repo), "--format", "markdown")
+    assert code == 1
+    block = md[md.index("#### Added rows of `deployments`") :]
+    block = block[: block.index("###", 5)] if "###" in block[5:] else block
+    assert "**`DEP-0009`** — Force A, regular-military, Fixture base" in block  # the actor id is shown as the actor's label
+    assert "> A &lt;b&gt;new&lt;/b&gt; deployment \\| of the fixture." in block  # the summary, escaped
+    assert "- dates: `start_date` 2020-05; `end_date` 2020/2021" in block
+    assert "- figures: `personnel_best` 250; `cargo_tonnes` 12.5" in block
+    assert '- source `SRC-0002`: Example wire' in block and '- source `SRC-0001`: Example, Fixture page A — <a href="https://example.org/a">' in block
+    stm = md[md.index("#### Added rows of `statements`") :]
+    assert "**`STM-0009`** — " in stm and "> A new quote." in stm  # the declared summary of statements: quote_en first
+    assert "- Withdrawn: INV-0001 — reason: duplicate of INV-0009" in md
+    code, out, _ = run_cli("diff", "HEAD~1", "HEAD", "--package", str(repo), "--format", "json")
+    added = {r["id"]: r for t in json.loads(out)["tables"] for r in t["added_rows"]}
+    assert added["DEP-0009"]["sources"][1] == {"id": "SRC-0001", "label": "Example, Fixture page A", "url": "https://example.org/a"}
+
+
 def test_only_corrections_and_withdrawals_is_patch(repo: Path) -> None:
     set_cell(repo / "data" / "deployments.csv", "DEP-0001", "withdrawn", "wrong date")
     _commit(repo)
@@ -147,7 +180,7 @@ def test_first_release_against_empty(repo: Path) -> None:
 def test_unknown_revision_is_usage_error(repo: Path) -> None:
     code, _, err = run_cli("diff", "no-such-branch", "HEAD", "--package", str(repo))
     assert code == 2
-    assert "neither a package path nor a git revision" in err
+    assert "is neither a package path, a git revision nor a released version" in err
 
 
 def test_markdown_escapes_cells(repo: Path) -> None:

@@ -121,7 +121,7 @@ def test_text_format_lines(mini: Path) -> None:
     rc, out, _ = run_cli("validate", "--package", str(mini), "--layer", "frictionless")
     assert rc == 1
     assert f"data/deployments.csv:{line}:actor_id: ACT-0999 is not in data/actors.csv (foreign-key)" in out
-    assert out.strip().splitlines()[-1].startswith("ruven-mini 0.1.0: INVALID: 1 error(s)")
+    assert out.strip().splitlines()[-1].startswith("data package ruven-mini 0.1.0: INVALID: 1 error(s)")
 
 
 def test_github_format(mini: Path) -> None:
@@ -260,7 +260,7 @@ def test_github_format_warning_and_summary(mini: Path) -> None:
     rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "github", "--layer", "pandera", "--today", "2026-11-25")
     assert rc == 0
     assert "::warning file=data/sources.csv,line=4,title=uncited-source::" in out
-    assert out.strip().splitlines()[-1].startswith("ruven-mini 0.1.0: valid: 0 error(s), 1 warning(s)")
+    assert out.strip().splitlines()[-1].startswith("data package ruven-mini 0.1.0: valid: 0 error(s), 1 warning(s)")
 
 
 def test_findings_are_cached_by_content(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -250,6 +250,37 @@ def test_several_statements_return_the_last(con: duckdb.DuckDBPyConnection) -> N
     assert res.records() == [{"id": "DEP-0001"}]
 
 
+def test_a_dynamic_pivot_runs_in_the_sandbox(con: duckdb.DuckDBPyConnection) -> None:
+    """Issue 14: DuckDB parses a dynamic PIVOT as a MULTI statement (a temporary ENUM of the
+    ON values, then the select); it reads, so it runs, in a read-only transaction that leaves
+    nothing behind."""
+    statuses = sorted({s for (s,) in con.execute("SELECT DISTINCT status FROM deployments").fetchall()})
+    for sql in (
+        "PIVOT deployments ON status USING count(*) GROUP BY personnel_kind ORDER BY personnel_kind",
+        "/* a comment */ WITH p AS (PIVOT deployments ON status USING count(*) GROUP BY personnel_kind) SELECT * FROM p ORDER BY personnel_kind",
+    ):
+        assert [s.type.name for s in con.extract_statements(sql)] == ["MULTI"]
+        res = run(con, sql)
+        assert res.columns == ["personnel_kind", *statuses]
+        total = sum(sum(r[1:]) for r in res.rows)
+        assert total == con.execute("SELECT count(*) FROM deployments").fetchall()[0][0]
+    assert con.execute("SELECT count(*) FROM duckdb_types() WHERE type_name LIKE '__pivot_enum%'").fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        pytest.param("CREATE TABLE t AS PIVOT deployments ON status USING count(*)", "CREATE (with a dynamic PIVOT) statements are not allowed", id="create-as-pivot"),
+        pytest.param("WITH p AS (PIVOT deployments ON status USING count(*)) INSERT INTO sources SELECT * FROM sources", "the query writes, and the query sandbox is read-only", id="insert-with-pivot"),
+    ],
+)
+def test_a_pivot_that_writes_is_refused(mini: Path, sql: str, said: str) -> None:
+    with pytest.raises(QueryError) as exc:
+        run_sql(sql, mini)
+    assert said in exc.value.message
+    assert run_sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 't'", mini).rows == [(0,)]
+
+
 def _set_label(pkg: Path, resource: str, label: list[str]) -> None:
     import json
 

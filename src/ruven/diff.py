@@ -76,8 +76,10 @@ class Snapshot:
 
 
 def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> Snapshot:
-    """Read ``spec``: :data:`EMPTY`, a package path, or a git revision of the repository that
-    holds ``package`` (default: the package found from the current folder)."""
+    """Read ``spec``: :data:`EMPTY`, a package path, a git revision of the repository that
+    holds ``package`` (default: the package found from the current folder), or a released
+    version (``0.2.0``, ``v0.2.0``): its tag, or in a clone without tags the commit that
+    released it (:func:`ruven.releases.resolve_version`)."""
     if spec == EMPTY:
         return Snapshot("empty package", {"resources": []}, lambda _p: None)
     p = Path(spec)
@@ -99,9 +101,19 @@ def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> S
     top = git.toplevel(here)
     if top is None:
         raise UsageError(f"{spec!r} is not a package path, and {here} is not in a git repository", "pass two package folders, or run inside the git repository")
-    if not git.is_revision(spec, top):
-        raise UsageError(f"{spec!r} is neither a package path nor a git revision", "use a branch, tag or commit (git log --oneline), or a folder holding datapackage.json")
     prefix = here.relative_to(top.resolve()).as_posix() if here != top.resolve() else ""
+    label = spec
+    if not git.is_revision(spec, top):
+        from ruven.releases import resolve_version
+
+        found = resolve_version(spec, top, here / DESCRIPTOR)  # 0.2.0 or v0.2.0 in a clone without tags
+        if found is None:
+            raise UsageError(
+                f"{spec!r} is neither a package path, a git revision nor a released version",
+                "use a branch, tag or commit (git log --oneline), a released version such as 0.2.0 (CHANGELOG.md lists them), or a folder holding datapackage.json",
+            )
+        spec, _how = found
+        label = f"{label} ({spec if spec.startswith('v') else 'commit ' + spec[:7]})"
 
     def read_git(rel: str) -> bytes | None:
         problem = paths.lexical_problem(rel, f"{spec}: {rel}")
@@ -116,7 +128,7 @@ def load_snapshot(spec: str, package: str | os.PathLike[str] | None = None) -> S
     raw = read_git(DESCRIPTOR)
     if raw is None:
         raise UsageError(f"revision {spec} has no {prefix + '/' if prefix else ''}{DESCRIPTOR}", "pick a revision that holds the package")
-    snap = Snapshot(spec, _descriptor(raw, f"{spec}:{DESCRIPTOR}"), read_git)
+    snap = Snapshot(label, _descriptor(raw, f"{spec}:{DESCRIPTOR}"), read_git)
     _check_paths(snap)
     return snap
 
@@ -166,10 +178,31 @@ class SchemaChange:
 
 
 @dataclass
+class CitedSource:
+    id: str
+    label: str  # the source's label (x-ruven.label of its table: publisher, title)
+    url: str  # "" when the table has no URL field or the cell is empty
+
+
+@dataclass
+class RowContent:
+    """What a reviewer reads of a row: all driven by its table's schema (x-ruven ``label`` and
+    ``summary``, the partial-date and date fields, the number fields, the source id list)."""
+
+    id: str
+    label: str
+    summary: str
+    dates: list[tuple[str, str]] = field(default_factory=list)  # (field, value)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (field, value)
+    sources: list[CitedSource] = field(default_factory=list)
+
+
+@dataclass
 class TableDiff:
     resource: str
     path: str
     added: list[str] = field(default_factory=list)
+    added_rows: list[RowContent] = field(default_factory=list)  # the content of each added row, in id order
     withdrawn: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
     changed: list[RowChange] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -242,6 +275,7 @@ class DiffReport:
                     "path": t.path,
                     "bump": t.bump,
                     "added": t.added,
+                    "added_rows": [asdict(c) for c in t.added_rows],
                     "withdrawn": [{"id": i, "reason": r} for i, r in t.withdrawn],
                     "changed": [asdict(c) for c in t.changed],
                     "removed": t.removed,
@@ -306,7 +340,66 @@ def _key(row: dict[str, str], pk: list[str], header: list[str]) -> str:
     return ";".join(row.get(c) or "" for c in cols)
 
 
-def _table_diff(name: str, path: str, old: Snapshot | None, new: Snapshot, pk: list[str]) -> TableDiff:
+def model(snap: Snapshot) -> Any:
+    """The package model (:class:`ruven.package.DataPackage`) of a snapshot, its schemas inline
+    (nothing is read from disk: a git revision has no folder)."""
+    from ruven.package import DataPackage
+
+    desc = dict(snap.descriptor)
+    desc["resources"] = [dict(r, schema=snap.schema(n)) for n, r in snap.resources.items()]
+    return DataPackage(Path(snap.label) / DESCRIPTOR, desc)
+
+
+class _Content:
+    """Builds :class:`RowContent` for rows of one snapshot; referenced rows are read once."""
+
+    SUMMARY_LIMIT = 400
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self.pkg = model(snap)
+        self._index: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+
+    def lookup(self, resource: str, fname: str, value: str) -> dict[str, str] | None:
+        key = (resource, fname)
+        if key not in self._index:
+            _, rows = self.snap.rows(resource) if resource in self.snap.resources else ([], [])
+            self._index[key] = {r.get(fname) or "": r for r in rows}
+        return self._index[key].get(value)
+
+    def row(self, resource: str, key: str, row: dict[str, str]) -> RowContent:
+        from ruven.db.labels import label_text
+
+        res = self.pkg.resources[resource]
+        summary = next((v for n in res.summary_fields if (v := (row.get(n) or "").strip())), "")
+        if len(summary) > self.SUMMARY_LIMIT:
+            summary = summary[: self.SUMMARY_LIMIT - 1] + "…"
+        out = RowContent(key, label_text(res, row, self.lookup), summary)
+        for f in res.fields:
+            v = (row.get(f.name) or "").strip()
+            if not v:
+                continue
+            if f.is_partial_date or f.type in ("date", "datetime", "year", "yearmonth"):
+                out.dates.append((f.name, v))
+            elif f.type in ("integer", "number"):
+                out.figures.append((f.name, v))
+        src = res.source_field
+        if src is not None:
+            target = src.list_references[0]
+            tres = self.pkg.resources.get(target)
+            tkey = (tres.primary_key or ["id"])[0] if tres else "id"
+            url_fields = [f.name for f in tres.fields if str(f.constraints.get("pattern", "")).startswith("^https?://")] if tres else []
+            for sid in [i.strip() for i in (row.get(src.name) or "").split(src.delimiter) if i.strip()]:
+                srow = self.lookup(target, tkey, sid)
+                if srow is None or tres is None:
+                    out.sources.append(CitedSource(sid, "(not in the sources table)", ""))
+                    continue
+                url = next((u for n in url_fields if (u := (srow.get(n) or "").strip())), "")
+                out.sources.append(CitedSource(sid, label_text(tres, srow, self.lookup) or sid, url))
+        return out
+
+
+def _table_diff(name: str, path: str, old: Snapshot | None, new: Snapshot, pk: list[str], content: _Content | None = None) -> TableDiff:
     td = TableDiff(name, path)
     oh, orows = old.rows(name) if old else ([], [])
     nh, nrows = new.rows(name)
@@ -326,6 +419,8 @@ def _table_diff(name: str, path: str, old: Snapshot | None, new: Snapshot, pk: l
             td.changed.append(RowChange(k, cells))
     td.removed = [k for k in oi if k not in ni]
     td.added.sort()
+    if content is not None and name in content.pkg.resources:
+        td.added_rows = [content.row(name, k, ni[k]) for k in td.added]
     td.removed.sort()
     td.changed.sort(key=lambda c: c.id)
     td.withdrawn.sort()
@@ -338,6 +433,7 @@ IGNORED_DESCRIPTOR_KEYS = {"resources", "version", "created"}
 def diff(old: Snapshot, new: Snapshot) -> DiffReport:
     report = DiffReport(old.label, new.label, old.version, new.version)
     ores, nres = old.resources, new.resources
+    content = _Content(new)
     for name in ores:
         if name not in nres:
             report.schema.append(SchemaChange(name, "resource-removed", f"resource {name} removed (or renamed)", "major"))
@@ -346,14 +442,14 @@ def diff(old: Snapshot, new: Snapshot) -> DiffReport:
         nschema = new.schema(name)
         if name not in ores:
             report.schema.append(SchemaChange(name, "resource-added", f"resource {name} added", "minor"))
-            report.tables.append(_table_diff(name, path, None, new, _pk(nschema)))
+            report.tables.append(_table_diff(name, path, None, new, _pk(nschema), content))
             continue
         oschema = old.schema(name)
         report.schema.extend(_schema_changes(name, oschema, nschema))
         if ores[name].get("path") != desc.get("path"):
             report.schema.append(SchemaChange(name, "path-changed", f"path {ores[name].get('path')} -> {path}", "major"))
         pk = _pk(nschema) if _pk(nschema) == _pk(oschema) else []
-        report.tables.append(_table_diff(name, path, old, new, pk))
+        report.tables.append(_table_diff(name, path, old, new, pk, content))
     od = {k: v for k, v in old.descriptor.items() if k not in IGNORED_DESCRIPTOR_KEYS}
     nd = {k: v for k, v in new.descriptor.items() if k not in IGNORED_DESCRIPTOR_KEYS}
     if ores and od != nd:
@@ -372,7 +468,9 @@ def diff_specs(old: str, new: str, package: str | os.PathLike[str] | None = None
 
 __all__ = [
     "EMPTY",
+    "CitedSource",
     "DiffReport",
+    "RowContent",
     "Snapshot",
     "TableDiff",
     "diff",

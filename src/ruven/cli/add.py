@@ -57,7 +57,8 @@ def add(resource: str, package: str | None, sets: dict[str, str], json_file: Any
       ruven add deployments                       ask field by field
       ruven add sources --set url=https://example.org/x --set publisher=Example \\
           --set language=en --set kind=newspaper --set accessed=2026-11-25
-      ruven add statements --json row.json --dry-run
+      echo '{"name": "Example Ltd", "kind": "company", "country": "RU", "description": "A firm."}' > actor.json
+      ruven add actors --json actor.json --dry-run
       ruven add actors --json - --format json < actor.json
     """
     from ruven.add import Session, add_rows, make_row

@@ -23,22 +23,24 @@ from ruven.cli.output import echo_json, format_option, package_option, progress
     "skip",
     multiple=True,
     metavar="STEP",
-    help="Leave out an artifact step (repeatable): parquet, xlsx, zip. The .duckdb file and SHA256SUMS are always built.",
+    help="Leave out an artifact step (repeatable): parquet, dta, xlsx, zip, chart. The .duckdb file and SHA256SUMS are always built.",
 )
 @format_option("text", "json")
 def build(package: str | None, out: str, skip: tuple[str, ...], fmt: str) -> int:
     """Build the release files into --out, with nothing downloaded.
 
-    Writes <name>-<version>.duckdb (tables and views, opens read-only anywhere),
-    parquet/<table>.parquet, <name>-<version>.xlsx (one sheet per table, About and
-    Columns sheets), <name>-<version>.zip (the data package with bytes and hashes) and
-    SHA256SUMS. Every file but the .duckdb (and so SHA256SUMS) is byte-identical when built
-    twice from the same commit. Progress goes to stderr.
+    Writes <name>-<version>.duckdb (tables and views, in a storage format DuckDB 1.0 and
+    later read), parquet/<table>.parquet, stata/<table>.dta (Stata 14+, variable and value
+    labels), <name>-<version>.xlsx (one sheet per table, About and Columns sheets),
+    <name>-<version>.zip (the data package with bytes and hashes), charts/ (the charts as PNG
+    and SVG, with their data in charts.json) and SHA256SUMS. Every file but the .duckdb (and
+    so SHA256SUMS) is byte-identical when built twice from the same commit. Progress goes to
+    stderr.
 
     \b
     Examples:
       ruven build
-      ruven build --out /tmp/release --format json
+      ruven build --out build/release --format json
       ruven build --skip xlsx            # a huge package: the workbook takes minutes
       cd dist && sha256sum -c SHA256SUMS
     """
@@ -57,5 +59,5 @@ def build(package: str | None, out: str, skip: tuple[str, ...], fmt: str) -> int
         table.add_row(a.relpath, f"{a.bytes:,}", "yes" if a.reproducible else "no", a.sha256[:16])
     console.print(table)
     rows = ", ".join(f"{k} {v}" for k, v in result.rows.items())
-    console.print(f"Built {result.name} {result.version} into {result.out} in {result.seconds:.1f} s ({rows}).")
+    console.print(f"Built data package {result.name} {result.version} into {result.out} in {result.seconds:.1f} s ({rows}).")
     return 0

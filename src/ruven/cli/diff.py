@@ -9,10 +9,12 @@ import click
 from ruven.cli.output import echo_json, format_option, package_option
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ruven.diff import DiffReport
+    from ruven.diff import DiffReport, RowContent
 
 #: How many changed cells a text or markdown rendering lists per table before summing up.
 SHOW = 50
+#: How many added rows the markdown rendering shows in full per table (the rest by id).
+SHOW_ADDED = 50
 
 
 @click.command()
@@ -24,7 +26,9 @@ def diff(old: str, new: str, package: str | None, fmt: str) -> int:
     """Show what changed from OLD to NEW, row by row, and the version bump it implies.
 
     OLD and NEW are git revisions (branch, tag, commit; files are read with `git show`,
-    nothing is checked out) or package folders; EMPTY stands for no package. Per table:
+    nothing is checked out), released versions (0.2.0 or v0.2.0: the tag, or in a clone
+    without tags the commit that released it) or package folders; EMPTY stands for no
+    package. Per table:
     rows added, withdrawn, changed (by id, with each changed cell old -> new) and deleted
     (a policy violation: rows are withdrawn, never deleted), then schema changes. The bump
     uses the house style's data meanings (MAJOR: field/resource removed, type or key
@@ -36,7 +40,8 @@ def diff(old: str, new: str, package: str | None, fmt: str) -> int:
       ruven diff v0.1.0 HEAD
       ruven diff origin/main HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"
       ruven diff HEAD .                      # uncommitted changes
-      ruven diff /tmp/old-package . --format json
+      ruven diff 0.2.0 . --format json          # a release (its tag, or in a clone the commit that set it)
+      ruven diff EMPTY . --format markdown       # everything, as a first release sees it
     """
     from ruven.diff import diff_specs
 
@@ -56,7 +61,7 @@ def _cell(v: str, limit: int = 80) -> str:
 
 
 def text(r: DiffReport) -> str:
-    out = [f"{r.old} ({r.old_version or '-'}) -> {r.new} ({r.new_version or '-'})"]
+    out = [f"{r.old} (data package {r.old_version or '-'}) -> {r.new} (data package {r.new_version or '-'})"]
     for s in r.schema:
         out.append(f"schema: {s.resource or 'package'}: {s.detail} [{s.bump}]")
     for t in r.changed_tables:
@@ -118,7 +123,7 @@ def markdown(r: DiffReport) -> str:
         if t.added:
             out.append(f"- Added: {_ids(t.added)}")
         for i, reason in t.withdrawn:
-            out.append(f"- Withdrawn: {i} — {_md(reason)}")
+            out.append(f"- Withdrawn: {i} — reason: {_md(reason)}")
         for i in t.removed:
             out.append(f"- **Deleted**: {i} (restore it and withdraw it instead)")
         if t.changed:
@@ -126,4 +131,35 @@ def markdown(r: DiffReport) -> str:
             out += ["", table(["id", "field", "old", "new"], [[_md(i), _md(cell.field), _md(cell.old), _md(cell.new)] for i, cell in cells[:SHOW]])]
             if len(cells) > SHOW:
                 out.append(f"\n… {len(cells) - SHOW} more changed cells (`ruven diff --format json` lists all)")
+        if t.added_rows:
+            out += ["", f"#### Added rows of `{t.resource}`"]
+            for row in t.added_rows[:SHOW_ADDED]:
+                out += ["", *added_row_markdown(row)]
+            if len(t.added_rows) > SHOW_ADDED:
+                out += ["", f"… {len(t.added_rows) - SHOW_ADDED} more added rows (`ruven diff --format json` lists all, under `added_rows`)"]
     return "\n".join(out)
+
+
+def _text(v: str) -> str:
+    """Free text as safe inline Markdown: one line, HTML escaped (a PR's text renders as text)."""
+    from html import escape
+
+    return escape(" ".join(v.split()), quote=False).replace("|", "\\|")
+
+
+def added_row_markdown(row: RowContent) -> list[str]:
+    """An added row as a reviewer reads it: id and label, then its summary (or quote) as a
+    quotation, its dates and figures by field name, and each cited source with its label
+    (publisher, title) and URL."""
+    from ruven.urls import link_html
+
+    out = [f"**`{row.id}`**" + (f" — {_text(row.label)}" if row.label else "")]
+    if row.summary:
+        out += ["", f"> {_text(row.summary)}", ""]
+    if row.dates:
+        out.append("- dates: " + "; ".join(f"`{n}` {_text(v)}" for n, v in row.dates))
+    if row.figures:
+        out.append("- figures: " + "; ".join(f"`{n}` {_text(v)}" for n, v in row.figures))
+    for s in row.sources:
+        out.append(f"- source `{s.id}`: {_text(s.label)}" + (f" — {link_html(s.url, _cell(s.url))}" if s.url else ""))
+    return out

@@ -29,7 +29,7 @@ def info(package: str | None, fmt: str) -> int:
 
     console = Console()
     console.print(f"[bold]{doc['title']}[/bold]")
-    console.print(f"{doc['name']} {doc['version']} · licence {doc['license']} · {doc['path']}")
+    console.print(f"data package {doc['name']} {doc['version']} · licence {doc['license']} · {doc['path']}")
     table = Table("table", "rows", "live rows", "first date", "last date", "title")
     for r in doc["resources"]:
         table.add_row(r["name"], str(r["rows"]), "" if r["live_rows"] is None else str(r["live_rows"]), r["date_min"] or "", r["date_max"] or "", r["title"])

@@ -47,7 +47,7 @@ package_option = click.option(
     type=click.Path(),
     default=None,
     envvar="RUVEN_PACKAGE",
-    help="datapackage.json or its folder [default: found from the current folder; env RUVEN_PACKAGE].",
+    help="datapackage.json or its folder [default: env RUVEN_PACKAGE, else found from the current folder up, else the clone ruven is installed from].",
 )
 
 

@@ -62,8 +62,9 @@ def query(
     timeline, fact_rows, single_source_rows, statements_with_speakers, arms_with_financing,
     investments_with_parties, package_info. Partial dates come with <field>_min/_max DATEs.
 
-    The query runs in a sandbox: read-only (SELECT, and EXPLAIN [ANALYZE] of a SELECT), no
-    access to files or extensions outside the package. --allow-external lifts it, e.g. for
+    The query runs in a sandbox: read-only (SELECT, a dynamic PIVOT, and EXPLAIN [ANALYZE] of
+    a SELECT, in a read-only transaction), no access to files or extensions outside the
+    package. --allow-external lifts it, e.g. for
     COPY ... TO exports. A query is stopped after --timeout seconds (60 by default).
     Exit 0 on success, 1 when the query fails or times out (the reason is printed), 130 on
     Ctrl-C.
@@ -77,8 +78,10 @@ def query(
     Examples:
       ruven query "SELECT * FROM timeline LIMIT 10"
       ruven query "SELECT table_name, count(*) FROM single_source_rows GROUP BY ALL" --format markdown
+      echo "SELECT * FROM timeline WHERE table_name = 'statements'" > question.sql
       ruven query --file question.sql --format csv > answer.csv
       ruven query "SHOW ALL TABLES"
+      ruven query "PIVOT deployments ON status USING count(*) GROUP BY personnel_kind"
       ruven query --allow-external "COPY (FROM timeline) TO 'timeline.csv'"
     """
     if sql and sql_file is not None:

@@ -31,9 +31,9 @@ def release(version: str, package: str | None, dry_run: bool, out: str, today: d
 
     \b
     Examples:
-      ruven release 0.2.0 --dry-run
-      ruven release 0.2.0
-      ruven release 1.0.0 --out /tmp/release --format json
+      ruven release 0.4.0 --dry-run
+      ruven release 0.4.0
+      ruven release 0.5.0 --dry-run --out build/release --format json
     """
     from ruven.release.plan import release as run_release
 

@@ -117,4 +117,4 @@ def render(report: ValidationReport, fmt: str, strict: bool) -> None:
             click.echo(f"{f.location}: {sev}{f.message} ({f.code})")
             if f.hint:
                 click.echo(f"    hint: {f.hint}")
-    click.echo(report.summary(strict))
+    click.echo(f"data package {report.summary(strict)}")  # the data's name and version, not the tool's (ruven --version)

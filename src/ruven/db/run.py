@@ -20,6 +20,12 @@ T = TypeVar("T")
 #: Statement types a sandboxed query may run (everything else could change state). An
 #: ``EXPLAIN`` is judged by the statement it explains (``EXPLAIN ANALYZE`` runs it).
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+#: DuckDB parses a dynamic ``PIVOT`` (one whose ``ON`` values are found from the data) as a
+#: ``MULTI`` statement: it creates a temporary ENUM type of those values, then selects. Such a
+#: statement runs in the sandbox when it starts like a query (these first words), and always
+#: inside a read-only transaction, so DuckDB itself refuses any write it holds
+#: (``CREATE TABLE t AS PIVOT ...`` starts with CREATE and is refused before it runs).
+QUERY_STARTS = frozenset({"PIVOT", "PIVOT_WIDER", "UNPIVOT", "PIVOT_LONGER", "SELECT", "FROM", "WITH", "(", "VALUES", "TABLE"})
 _HINT = 'fix the SQL; `ruven query "SHOW ALL TABLES"` lists tables and views'
 
 
@@ -95,11 +101,30 @@ def _explained(sql: str) -> str:
     return sql[words[i][0] :] if i < len(words) else ""
 
 
+def first_word(sql: str) -> str:
+    """The first token of ``sql`` that is not a comment, upper-cased (DuckDB's tokenizer)."""
+    import duckdb
+
+    tokens = duckdb.tokenize(sql)
+    ends = [o for o, _ in tokens[1:]] + [len(sql)]
+    for (o, t), e in zip(tokens, ends, strict=True):
+        if t != duckdb.token_type.comment:
+            word = sql[o:e].strip()
+            return word[:1] if word.startswith("(") else word.upper()
+    return ""
+
+
 def check_read_only(con: duckdb.DuckDBPyConnection, statements: list[Any]) -> None:
     """Raise :class:`QueryError` unless every statement only reads (judged by what it does, not
-    by its first word: ``EXPLAIN ANALYZE DROP TABLE t`` is a ``DROP``)."""
+    by its first word: ``EXPLAIN ANALYZE DROP TABLE t`` is a ``DROP``). A dynamic ``PIVOT``
+    (DuckDB's ``MULTI``) passes when it starts like a query; :func:`run` then runs it in a
+    read-only transaction, where DuckDB refuses any write."""
     for st in statements:
         kind = statement_kind(con, st)  # "SELECT", "DROP", "EXPLAIN SELECT", "EXPLAIN DROP", "EXPLAIN ?"
+        if kind == "MULTI":  # a dynamic PIVOT inside whatever statement starts it
+            if first_word(st.query) in QUERY_STARTS:
+                continue
+            kind = f"{first_word(st.query)} (with a dynamic PIVOT)"
         if not set(kind.split()) <= READ_ONLY_STATEMENTS:
             raise QueryError(
                 f"{kind} statements are not allowed: the query sandbox is read-only",
@@ -111,7 +136,8 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True, tim
     """Run ``sql`` (one or more statements) on ``con``; return the last statement's result.
 
     With ``read_only`` only ``SELECT`` statements (``FROM``, ``DESCRIBE``, ``SHOW``,
-    ``SUMMARIZE`` included) and ``EXPLAIN [ANALYZE]`` of them are allowed. ``timeout``
+    ``SUMMARIZE`` and a dynamic ``PIVOT`` included) and ``EXPLAIN [ANALYZE]`` of them are
+    allowed, run in a read-only transaction that is rolled back. ``timeout``
     (seconds; ``None`` or 0: none) interrupts DuckDB when the query runs longer. Failures
     raise :class:`QueryError` with DuckDB's own message. Ctrl-C interrupts DuckDB too and
     raises ``KeyboardInterrupt`` once it has stopped.
@@ -134,8 +160,27 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True, tim
         desc = con.description or []
         return desc, (con.fetchall() if desc else [])
 
+    def execute_read_only() -> tuple[list[Any], list[tuple[Any, ...]]]:
+        # a read-only transaction, rolled back: DuckDB refuses every write to the package's
+        # tables, and what a dynamic PIVOT creates (a temporary ENUM type) is gone afterwards
+        con.execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            return execute()
+        finally:
+            try:
+                con.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - never hide the query's own outcome: an interrupted or failed transaction is already over
+                pass
+
     try:
-        desc, rows = interruptible(con, execute, timeout)
+        desc, rows = interruptible(con, execute_read_only if read_only else execute, timeout)
+    except duckdb.TransactionException as exc:
+        if "read-only" not in str(exc):
+            raise QueryError(str(exc), _HINT) from exc
+        raise QueryError(
+            f"the query writes, and the query sandbox is read-only: {exc}",
+            "only queries run by default; pass --allow-external to write or export files",
+        ) from exc
     except duckdb.PermissionException as exc:
         raise QueryError(
             str(exc), "the query sandbox cannot read or write files; pass --allow-external to export or read files"

@@ -17,7 +17,7 @@ from ruven.package import DataPackage, Field, Resource
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
-__all__ = ["codebook_markdown", "data_dictionary_markdown", "example_value", "field_constraints", "field_type", "referenced_by"]
+__all__ = ["query_views", "codebook_markdown", "data_dictionary_markdown", "example_value", "field_constraints", "field_type", "referenced_by"]
 
 EXAMPLE_LIMIT = 60
 
@@ -130,6 +130,29 @@ def _resource(pkg: DataPackage, res: Resource, con: duckdb.DuckDBPyConnection) -
     }
 
 
+def query_views(pkg: DataPackage, con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Each research view of the connection (:func:`ruven.db.views`, from ``ruven/db/sql/*.sql``)
+    with its purpose and its columns as DuckDB has them: name, type, comment."""
+    from ruven.db import views
+
+    out = []
+    for v in views(pkg):
+        found = con.execute("SELECT comment FROM duckdb_views() WHERE view_name = ? AND NOT internal", [v.name]).fetchall()
+        if not found:
+            continue
+        cols = con.execute(
+            "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [v.name]
+        ).fetchall()
+        out.append(
+            {
+                "name": v.name,
+                "description": cell(found[0][0] or v.description),
+                "columns": table(["column", "type", "description"], [[code(n), cell(t), cell(c or "")] for n, t, c in cols]),
+            }
+        )
+    return out
+
+
 def codebook_markdown(pkg: DataPackage, con: duckdb.DuckDBPyConnection | None = None) -> str:
     """The codebook; example values come from the live rows of the typed connection (``con``,
     or one opened for the call)."""
@@ -144,6 +167,7 @@ def codebook_markdown(pkg: DataPackage, con: duckdb.DuckDBPyConnection | None = 
         fix_command=FIX_COMMAND,
         licence=licence_statement(pkg),
         resources=[_resource(pkg, res, con) for res in pkg],
+        views=query_views(pkg, con),
     )
     from ruven.validate.codes import codebook_section
 

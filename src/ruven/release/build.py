@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ruven.db import all_table, ident, open_database, typed_columns
+from ruven.db import all_table, ident, literal, open_database, typed_columns
 from ruven.errors import BuildError, RuvenError, UsageError
 from ruven.package import DataPackage
 from ruven.package.paths import read_bytes
@@ -43,6 +43,15 @@ ZIP_EXTRA_FILES = (
     "docs/codebook.md",
     "docs/datasheet.md",
 )
+
+#: The DuckDB storage format the ``.duckdb`` release file is written in: the format of DuckDB
+#: 1.0, which every DuckDB since 1.0 reads (the 1.x CLI, R's duckdb, DBeaver's driver); the
+#: newest format (DuckDB 2.0's) would lock out every 1.x reader. The README and the workbook's
+#: About sheet state :data:`DUCKDB_MIN_READER`.
+DUCKDB_STORAGE_VERSION = "v1.0.0"
+DUCKDB_MIN_READER = "1.0.0"
+#: The catalog name the file is attached under while it is built.
+_RELEASE_CATALOG = "ruven_release"
 
 DUCKDB_NOT_REPRODUCIBLE = (
     "DuckDB's storage format is not byte-stable: block allocation, checkpoint layout and "
@@ -153,6 +162,13 @@ def zip_step(ctx: BuildContext) -> None:
     )
 
 
+def dta_step(ctx: BuildContext) -> None:
+    """``stata/<resource>.dta`` (see :mod:`ruven.release.stata`; pandas loads only here)."""
+    from ruven.release.stata import dta_step as write
+
+    write(ctx)
+
+
 def chart_step(ctx: BuildContext) -> None:
     """``charts/*.png`` and ``.svg`` (see :func:`ruven.charts.chart_step`; matplotlib loads only here)."""
     from ruven.charts import chart_step as draw
@@ -161,7 +177,7 @@ def chart_step(ctx: BuildContext) -> None:
 
 
 #: The artifact steps, run in order after the DuckDB database is loaded. Append to add one.
-STEPS: list[Step] = [parquet_step, xlsx_step, zip_step, chart_step]
+STEPS: list[Step] = [parquet_step, dta_step, xlsx_step, zip_step, chart_step]
 
 
 # --------------------------------------------------------------------------- build
@@ -219,7 +235,7 @@ def build(
     try:
         with ExitStack() as stack:
             db_tmp = stack.enter_context(atomic_path(db_dest))
-            con = open_database(str(db_tmp), threads)
+            con = open_database(":memory:", threads)
             stack.callback(con.close)
             say(f"duckdb: loading {len(pkg.resources)} tables")
             t0 = time.perf_counter()
@@ -234,13 +250,19 @@ def build(
                 timings[step_name(step)] = time.perf_counter() - t0
             say("duckdb: writing the database file")
             t0 = time.perf_counter()
-            con.execute("CHECKPOINT")
+            # loaded in memory, copied into a file of the older storage format that DuckDB 1.x reads
+            # (DUCKDB_STORAGE_VERSION); COPY FROM DATABASE keeps the tables, views and comments
+            con.execute(
+                f"ATTACH {literal(str(db_tmp))} AS {_RELEASE_CATALOG} (STORAGE_VERSION {literal(DUCKDB_STORAGE_VERSION)})"
+            )
+            con.execute(f"COPY FROM DATABASE memory TO {_RELEASE_CATALOG}")
+            con.execute(f"DETACH {_RELEASE_CATALOG}")
             con.close()
             timings["duckdb"] = time.perf_counter() - t0
         ctx.add(
             db_dest,
             "duckdb",
-            "DuckDB database: typed tables (<table>_all with withdrawn rows) and the research views.",
+            f"DuckDB database: typed tables (<table>_all with withdrawn rows) and the research views; reads with DuckDB {DUCKDB_MIN_READER} or later.",
             reproducible=False,
             note=DUCKDB_NOT_REPRODUCIBLE,
         )
@@ -255,8 +277,8 @@ def build(
             f"cannot write {exc.filename or out_dir}: {exc.strerror}", "check the output folder and free disk space"
         ) from exc
     _write_sums(ctx)
-    order = {"duckdb": 0, "parquet": 1, "xlsx": 2, "zip": 3}
-    artifacts.sort(key=lambda a: (order.get(a.kind, 4), a.relpath))
+    order = {"duckdb": 0, "parquet": 1, "dta": 2, "xlsx": 3, "zip": 4}
+    artifacts.sort(key=lambda a: (order.get(a.kind, 5), a.relpath))
     return BuildResult(out_dir, pkg.name, version, artifacts, rows, time.perf_counter() - started, timings)
 
 
@@ -280,4 +302,4 @@ def _write_sums(ctx: BuildContext) -> None:
     )
 
 
-__all__ = ["STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "parquet_step", "xlsx_step", "zip_step"]
+__all__ = ["DUCKDB_MIN_READER", "DUCKDB_STORAGE_VERSION", "STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "dta_step", "parquet_step", "xlsx_step", "zip_step"]

@@ -31,6 +31,7 @@ from ruven import changelog, git
 from ruven.changelog import CHANGELOG, UNRELEASED, has_entries
 from ruven.errors import FileChangedError, UsageError
 from ruven.package import DataPackage
+from ruven.releases import release_tags, version_history
 from ruven.versions import bump_between, next_version, parse_version
 
 
@@ -92,45 +93,13 @@ def dated_changelog(text: str, version: str, today: str) -> tuple[str | None, Ch
             new = new[: mine.start] + fresh + new[mine.start :]
         return new, Check("changelog", True, f"{CHANGELOG}: ## [{version}] will be dated {today}")
     if unrel is None or not has_entries(unrel.body(text)):
-        return None, Check("changelog", False, f"{CHANGELOG} has no entries for {version}", f"add them under ## [{UNRELEASED}] (rows added / corrected / withdrawn by id, schema changes); `ruven diff <last tag> . --format markdown` lists them")
+        return None, Check("changelog", False, f"{CHANGELOG} has no entries for {version}", f"add them under ## [{UNRELEASED}] (rows added / corrected / withdrawn by id, schema changes); `ruven diff <last release, e.g. 0.2.0> . --format markdown` lists them")
     header_end = unrel.body_start
     new = text[: unrel.start] + fresh + f"## [{version}] - {today}" + text[header_end:]
     return new, Check("changelog", True, f"{CHANGELOG}: the [{UNRELEASED}] entries become ## [{version}] - {today}, under a fresh empty [{UNRELEASED}]")
 
 
 # ------------------------------------------------------------------ git
-
-
-def release_tags(top: Path) -> list[tuple[tuple[int, int, int], str]]:
-    """``(version, tag)`` of every ``v<semver>`` tag reachable from HEAD, lowest first."""
-    tags = []
-    for t in git.tags_merged(top, "v*"):
-        v = parse_version(t[1:]) if t.startswith("v") else None
-        if v is not None:
-            tags.append((v, t))
-    return sorted(tags)
-
-
-def version_history(top: Path, descriptor: Path) -> list[tuple[tuple[int, int, int], str, str]]:
-    """``(version, commit, version text)`` for every release in the history of HEAD, oldest
-    first: the first commit whose ``datapackage.json`` has version V while the ``CHANGELOG.md``
-    beside it has a dated ``## [V] - YYYY-MM-DD`` section (what ``ruven release`` writes). A
-    clone has no tags, but it has this history."""
-    rel = descriptor.resolve().relative_to(top.resolve()).as_posix()
-    log_rel = (descriptor.resolve().parent / CHANGELOG).relative_to(top.resolve()).as_posix()
-    seen: dict[str, str] = {}
-    for commit in git.log_paths(top, rel, log_rel):
-        shown = git.show(commit, rel, top) or b""
-        try:
-            version = str(json.loads(shown.decode("utf-8-sig")).get("version", ""))
-        except (ValueError, AttributeError):
-            continue
-        if parse_version(version) is None or version in seen:
-            continue
-        log = (git.show(commit, log_rel, top) or b"").decode("utf-8", "replace")
-        if changelog.release_date(log, version):
-            seen[version] = commit
-    return sorted((parse_version(v), c, v) for v, c in seen.items())  # type: ignore[misc]
 
 
 def last_release(top: Path, descriptor: Path) -> tuple[str, str, str]:

@@ -82,6 +82,7 @@ def write_workbook(ctx: BuildContext, dest: Path) -> None:
             "Partial dates (YYYY, YYYY-MM, YYYY-MM-DD) are text as written; the `_min` / `_max` columns next to them give the first and last day they cover.",
         ),
         ("Lists", "Lists of ids (source_ids, about_ids) are separated by `;`."),
+        ("Other files", "The release's .duckdb file opens in DuckDB 1.0.0 or later (CLI, R, Python, DBeaver); parquet/ for R (arrow) and Python; stata/<table>.dta for Stata 14 or later."),
         ("Built", naive_when.strftime("%Y-%m-%d") + f" from data package {pkg.name} {pkg.version}"),
     ]
     for key, value in lines:
