@@ -338,3 +338,23 @@ def test_a_package_that_does_not_validate_gets_no_site(tmp_path: Path) -> None:
     code, _, _ = run_cli("site", "--package", str(pkg), "--out", str(tmp_path / "site"))
     assert code == 1
     assert not (tmp_path / "site").exists()
+
+
+def test_build_adds_the_site_as_a_reproducible_zip(mini_site: tuple[Path, Path], tmp_path: Path) -> None:
+    import zipfile
+
+    pkg, _ = mini_site
+    digests = []
+    for n in (1, 2):
+        dist = tmp_path / f"dist{n}"
+        code, stdout, err = run_cli("build", "--package", str(pkg), "--out", str(dist), "--skip", "xlsx", "--skip", "parquet", "--site", "--format", "json")
+        assert code == 0, err
+        site = next(a for a in json.loads(stdout)["artifacts"] if a["kind"] == "site")
+        assert f"{site['sha256']}  {site['path']}" in (dist / "SHA256SUMS").read_text(encoding="utf-8")
+        digests.append(site["sha256"])
+        with zipfile.ZipFile(dist / site["path"]) as zf:
+            names = zf.namelist()
+        stem = site["path"].removesuffix(".zip")
+        assert f"{stem}/deployments/DEP-0002/index.html" in names and f"{stem}/index.html" in names
+        assert not any(name.endswith(MARKER) for name in names)
+    assert digests[0] == digests[1]

@@ -160,6 +160,13 @@ def chart_step(ctx: BuildContext) -> None:
     draw(ctx)
 
 
+def site_step(ctx: BuildContext) -> None:
+    """``<stem>-site.zip``: the static website (see :func:`ruven.site.build.release_step`); ``ruven build --site``."""
+    from ruven.site.build import release_step
+
+    release_step(ctx)
+
+
 #: The artifact steps, run in order after the DuckDB database is loaded. Append to add one.
 STEPS: list[Step] = [parquet_step, xlsx_step, zip_step, chart_step]
 
@@ -280,4 +287,4 @@ def _write_sums(ctx: BuildContext) -> None:
     )
 
 
-__all__ = ["STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "parquet_step", "xlsx_step", "zip_step"]
+__all__ = ["STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "parquet_step", "site_step", "xlsx_step", "zip_step"]

@@ -513,3 +513,20 @@ def _home(site: _Site, figures: dict[str, Any], charts: list[dict[str, str]], re
         bibtex=bib,
         licence_text=licence_statement(pkg),
     )
+
+
+def release_step(ctx: Any) -> None:
+    """Release-build step (``ruven build --site``): ``<stem>-site.zip``, the site built from the
+    build's own connection (the release files it sits beside are not listed in it), zipped with
+    sorted names and the build's fixed time, so the same data gives the same bytes."""
+    from ruven.fs import temp_prefix
+    from ruven.release.repro import write_zip
+
+    ctx.progress("site: building the static site")
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("site", hidden=False)) as folder:
+        out = Path(folder) / "site"
+        build_site(ctx.package, out, release_dir=None, validate=False, con=ctx.con, progress=ctx.progress)
+        members = [(f"{ctx.stem}-site/{p.relative_to(out).as_posix()}", p.read_bytes()) for p in sorted(out.rglob("*")) if p.is_file() and p.name != MARKER]
+        dest = ctx.out / f"{ctx.stem}-site.zip"
+        write_zip(dest, members, ctx.when)
+    ctx.add(dest, "site", "The static website: a page per row, the tables, sources, actors, codebook and changelog (unzip and serve, or publish).")
