@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import REPO, append_row, copy_package, read_csv, run_cli
 
+from conftest import REPO, append_row, copy_package, read_csv, run_cli
 from ruven.package import DataPackage
 from ruven.site import MARKER, build_site
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, read_csv
 
+from conftest import REPO, read_csv
 from ruven.site import build_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -21,7 +21,6 @@ from markupsafe import Markup, escape
 from ruven.db.names import WITHDRAWN
 from ruven.package import Field, Resource
 from ruven.site.model import SOURCES, SiteModel
-from ruven.urls import is_link
 from ruven.site.values import (
     EMPTY,
     date_words,
@@ -33,6 +32,7 @@ from ruven.site.values import (
     plain_text,
     range_text,
 )
+from ruven.urls import is_link
 
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2
