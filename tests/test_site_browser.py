@@ -167,6 +167,10 @@ def test_a_row_page_renders_in_chromium(served: tuple[str, Path], browser: Brows
     assert n_sources == len(row["source_ids"].split(";"))
     assert browser.eval("getComputedStyle(document.querySelector('.field')).display") == "grid"  # the stylesheet loaded
     assert browser.eval("document.querySelector('#cite-bib').value").startswith("@misc{")
+    # built without --base-url, the script writes the permalink as the address the page is read at
+    permalink = f"{base}/deployments/{row['id']}/"
+    assert browser.eval("document.querySelector('a.permalink').textContent") == permalink
+    assert permalink in browser.eval("document.querySelector('#cite-text').value")
     shot = tmp_path / "row.png"
     browser.screenshot(shot)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

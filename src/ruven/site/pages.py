@@ -103,7 +103,7 @@ class Renderer:
             return Markup('<a href="#{}">{}</a>').format(row_id, row_id)
         return self.row_link(row_id, with_label=False)
 
-    def value(self, res: Resource, f: Field, row: dict[str, Any]) -> Markup:
+    def value(self, res: Resource, f: Field, row: dict[str, Any], *, meanings: bool = True) -> Markup:
         v = row.get(f.name)
         if v is None or v == "" or v == []:
             return Markup('<span class="empty">{}</span>').format(EMPTY)
@@ -116,7 +116,7 @@ class Renderer:
         if f.name in fks and f.name != "id":
             return self.row_link(str(v))
         if f.enum:
-            return enum_html(f, str(v))
+            return enum_html(f, str(v)) if meanings else Markup('<span class="code">{}</span>').format(v)
         if f.is_partial_date:
             return Markup('{} <span class="raw">({})</span>').format(date_words(str(v)), v)
         if isinstance(v, bool):
@@ -160,8 +160,9 @@ class Renderer:
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for ref in self.model.referenced_by.get(row_id, []):
             groups[(ref.table, ref.field)].append(ref.row_id)
+        order = {res.name: (res.source_field is None, i) for i, res in enumerate(self.model.pkg)}  # fact tables first
         out = []
-        for (table, field_name), ids in groups.items():
+        for (table, field_name), ids in sorted(groups.items(), key=lambda kv: order.get(kv[0][0], (True, 0))):
             res = self.model.pkg.resources[table]
             f = res.field(field_name)
             out.append(
@@ -185,7 +186,7 @@ class Renderer:
         heading_text = self.model.labels.get(source_id, source_id)
         heading = external_link(str(row[link_field.name]), heading_text) if link_field is not None else escape(heading_text)
         shown = {"id", *res.label_fields, link_field.name if link_field is not None else ""}
-        details = [{"title": f.title, "html": self.value(res, f, row)} for f in res.fields if f.name not in shown and row.get(f.name) not in (None, "")]
+        details = [{"title": f.title, "html": self.value(res, f, row, meanings=False)} for f in res.fields if f.name not in shown and row.get(f.name) not in (None, "")]
         return {"id": source_id, "heading": heading, "details": details, "url": str(row[link_field.name]) if link_field else ""}
 
 
@@ -256,10 +257,10 @@ def table_cell(model: SiteModel, res: Resource, col: dict[str, Any], row: dict[s
         members = col["field"].range_members
         vals = {k: row.get(n) for k, n in members.items()}
         best = next((vals[k] for k in ("best", "low", "high") if vals.get(k) is not None), None)
-        return {"html": escape(range_text(vals.get("low"), vals.get("best"), vals.get("high"), short=True)), "sort": "" if best is None else f"{float(best):020.2f}"}
+        return {"html": escape(range_text(vals.get("low"), vals.get("best"), vals.get("high"), short=True)), "sort": "" if best is None else f"{float(best):020.2f}", "num": True}
     if kind == "enum":
         return {"html": escape(v or ""), "sort": str(v or "")}
     if kind == "count":
         n = len(v or [])
-        return {"html": escape(str(n)), "sort": f"{n:06d}"}
+        return {"html": escape(str(n)), "sort": f"{n:06d}", "num": True}
     return {"html": escape(plain_text(v)), "sort": plain_text(v)}

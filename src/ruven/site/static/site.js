@@ -1,5 +1,19 @@
-// ruven site: sort and filter the table of a table page. The page works without this script:
-// the table is complete and ordered by id; the script only adds the filter box and sortable headings.
+// ruven site: sort and filter the table of a table page; on a row page, write the permalink as
+// the full address the page is read at. Every page works without this script: the table is
+// complete and ordered by id, and the permalink is the page's path in the site.
+(function () {
+  "use strict";
+  var link = document.querySelector("a.permalink");
+  var relative = link && link.getAttribute("data-relative");
+  if (relative && /^https?:$/.test(window.location.protocol)) {
+    var full = link.href;  // the browser resolves the relative link against this page
+    link.textContent = full;
+    Array.prototype.forEach.call(document.querySelectorAll(".cite textarea"), function (t) {
+      t.value = t.value.split(relative).join(full);
+    });
+  }
+}());
+
 (function () {
   "use strict";
   var table = document.getElementById("rows");
