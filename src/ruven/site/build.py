@@ -476,6 +476,7 @@ def _data_files(pkg: DataPackage, con: duckdb.DuckDBPyConnection, tmp: Path) -> 
 
 def _home(site: _Site, figures: dict[str, Any], charts: list[dict[str, str]], release: list[ReleaseFile], files: dict[str, str]) -> None:
     from ruven.citation import citation_text, licence_statement
+    from ruven.site.values import date_words
 
     pkg = site.pkg
     tables = []
@@ -509,6 +510,7 @@ def _home(site: _Site, figures: dict[str, Any], charts: list[dict[str, str]], re
         charts=charts,
         release=release,
         xlsx=files.get("xlsx", ""),
+        span=[date_words(figures["date_range"][k]) for k in ("min", "max")] if figures.get("date_range", {}).get("min") else [],
         citation=citation_text(pkg),
         bibtex=bib,
         licence_text=licence_statement(pkg),
