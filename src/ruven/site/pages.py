@@ -95,8 +95,9 @@ class Renderer:
         if url is None:
             return escape(row_id)
         label = self.model.labels.get(row_id, "")
-        text = Markup("{} <span class=\"label\">{}</span>").format(row_id, label) if with_label and label and label != row_id else escape(row_id)
-        return Markup('<a href="{}">{}</a>').format(self.root + url, text)
+        if with_label and label and label != row_id:
+            return Markup('<a href="{}"><span class="id">{}</span> <span class="label">{}</span></a>').format(self.root + url, row_id, label)
+        return Markup('<a class="id" href="{}">{}</a>').format(self.root + url, row_id)
 
     def source_link(self, row_id: str) -> Markup:
         if self.source_anchors:
