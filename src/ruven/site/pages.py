@@ -148,6 +148,8 @@ class Renderer:
                 vals = {k: row.get(n) for k, n in members.items()}
                 text = range_text(vals.get("low"), vals.get("best"), vals.get("high"))
                 parts = [f"{res.field(n).title}: {number(row.get(n)) if row.get(n) is not None else EMPTY}" for n in members.values()]
+                if not text:  # nothing recorded: the fields' titles alone
+                    parts = [" / ".join(res.field(n).title for n in members.values())]
                 shown = Markup("{}").format(text) if text else Markup('<span class="empty">{}</span>').format(EMPTY)
                 html = Markup('{} <span class="raw">({})</span>').format(shown, "; ".join(parts))
                 out.append({"name": f.name, "title": f.title, "description": f.description, "html": html, "members": ""})
