@@ -358,3 +358,25 @@ def test_build_adds_the_site_as_a_reproducible_zip(mini_site: tuple[Path, Path],
         assert f"{stem}/deployments/DEP-0002/index.html" in names and f"{stem}/index.html" in names
         assert not any(name.endswith(MARKER) for name in names)
     assert digests[0] == digests[1]
+
+
+def _luminance(hex_colour: str) -> float:
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_text_colours_meet_wcag_aa_contrast() -> None:
+    """Every text colour of the stylesheet on every background it is used on: at least 4.5:1 (WCAG AA)."""
+    from importlib import resources
+
+    css = resources.files("ruven.site").joinpath("static", "site.css").read_text(encoding="utf-8")
+    var = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{3,6})", css))
+    pairs = [(fg, bg) for fg in ("fg", "muted", "accent") for bg in ("bg", "soft")] + [("warn", "warn-bg"), ("fg", "warn-bg"), ("accent", "warn-bg")]
+    for fg, bg in pairs:
+        a, b = sorted((_luminance(var[fg]), _luminance(var[bg])), reverse=True)
+        ratio = (a + 0.05) / (b + 0.05)
+        assert ratio >= 4.5, (fg, bg, round(ratio, 2))
