@@ -25,6 +25,7 @@ ARGS: dict[str, list[str]] = {
     "query": ["SELECT 1"],
     "release": ["9.9.9"],
     "serve": [],
+    "site": [],
     "validate": [],
 }
 

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "release": "ruven.cli.release:release",
     "query": "ruven.cli.query:query",
     "build": "ruven.cli.build:build",
+    "site": "ruven.cli.site:site",
 }
 
 

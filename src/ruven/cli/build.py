@@ -25,8 +25,9 @@ from ruven.cli.output import echo_json, format_option, package_option, progress
     metavar="STEP",
     help="Leave out an artifact step (repeatable): parquet, dta, xlsx, zip, chart. The .duckdb file and SHA256SUMS are always built.",
 )
+@click.option("--site", "site", is_flag=True, help="Also write <name>-<version>-site.zip: the static website of `ruven site`.")
 @format_option("text", "json")
-def build(package: str | None, out: str, skip: tuple[str, ...], fmt: str) -> int:
+def build(package: str | None, out: str, skip: tuple[str, ...], site: bool, fmt: str) -> int:
     """Build the release files into --out, with nothing downloaded.
 
     Writes <name>-<version>.duckdb (tables and views, in a storage format DuckDB 1.0 and
@@ -42,11 +43,13 @@ def build(package: str | None, out: str, skip: tuple[str, ...], fmt: str) -> int
       ruven build
       ruven build --out build/release --format json
       ruven build --skip xlsx            # a huge package: the workbook takes minutes
+      ruven build --site                 # adds the static website as a zip
       cd dist && sha256sum -c SHA256SUMS
     """
     from ruven.release import build as run_build
+    from ruven.release.build import STEPS, site_step
 
-    result = run_build(package, out, skip=skip, progress=progress)
+    result = run_build(package, out, steps=[*STEPS, site_step] if site else None, skip=skip, progress=progress)
     if fmt == "json":
         echo_json({"ok": True, **result.to_dict()})
         return 0

@@ -176,6 +176,13 @@ def chart_step(ctx: BuildContext) -> None:
     draw(ctx)
 
 
+def site_step(ctx: BuildContext) -> None:
+    """``<stem>-site.zip``: the static website (see :func:`ruven.site.build.release_step`); ``ruven build --site``."""
+    from ruven.site.build import release_step
+
+    release_step(ctx)
+
+
 #: The artifact steps, run in order after the DuckDB database is loaded. Append to add one.
 STEPS: list[Step] = [parquet_step, dta_step, xlsx_step, zip_step, chart_step]
 
@@ -302,4 +309,4 @@ def _write_sums(ctx: BuildContext) -> None:
     )
 
 
-__all__ = ["DUCKDB_MIN_READER", "DUCKDB_STORAGE_VERSION", "STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "dta_step", "parquet_step", "xlsx_step", "zip_step"]
+__all__ = ["DUCKDB_MIN_READER", "DUCKDB_STORAGE_VERSION", "STEPS", "Artifact", "BuildContext", "BuildResult", "Step", "build", "chart_step", "dta_step", "parquet_step", "site_step", "xlsx_step", "zip_step"]
