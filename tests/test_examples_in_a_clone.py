@@ -22,10 +22,11 @@ import pytest
 from conftest import REPO, run_cli
 from ruven.cli.app import COMMANDS
 
-#: Commands not run, each with why: they need the network or a browser.
+#: Commands not run, each with why: they need the network or a browser, or run until Ctrl-C.
 EXCEPTED: dict[str, str] = {
     r"pip install": "downloads packages from the package index (network)",
     r"^ruven serve( --port \d+)?$": "starts a web server for a browser and serves until Ctrl-C",
+    r"^ruven validate --watch$": "validates again on every change until Ctrl-C (tests/test_validate_watch.py drives it)",
 }
 
 
