@@ -248,52 +248,56 @@ def _write_rows(con: duckdb.DuckDBPyConnection, sheet: _Sheet, styles: _Styles, 
 
 # text as XlsxWriter writes an inline string: the control characters XML cannot hold dropped
 # (as the openpyxl writer did), a literal _xHHHH_ escaped as _x005F_xHHHH_, a carriage return as
-# _x000D_, then & < > escaped; xml:space="preserve" keeps leading and trailing spaces
+# _x000D_, then & < > escaped; xml:space="preserve" keeps leading and trailing spaces. Most cells
+# need none of it: one scan finds those that do.
 _ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_NEEDS_ESCAPE = r"[\x00-\x08\x0b-\x1f&<>]|_x[0-9a-fA-F]{4}_"
 
 
 def _text_sql(expr: str) -> str:
     out = f"regexp_replace({expr}, '{_ILLEGAL}', '', 'g')"
     out = f"regexp_replace({out}, '(_x[0-9a-fA-F]{{4}}_)', '_x005F\\1', 'g')"
     out = f"replace({out}, chr(13), '_x000D_')"
-    return f"replace(replace(replace({out}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    out = f"replace(replace(replace({out}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    return f"CASE WHEN regexp_matches({expr}, '{_NEEDS_ESCAPE}') THEN {out} ELSE {expr} END"
 
 
 def rows_sql(sheet: _Sheet, styles: _Styles, col_name: Any) -> str:
     """One query giving the sheet's ``<row>`` elements, in the table's row order."""
-    n = f"(rowid - {sheet.offset} + 2)"  # the row number in the sheet (the header is row 1)
     wd = f"({ident(WITHDRAWN)} IS NOT NULL)" if WITHDRAWN in sheet.names else "FALSE"
+    struck = f"CASE WHEN {wd} THEN ' s=\"{styles.struck}\"' END"  # NULL is '' in concat()
     cells = []
     for j, name in enumerate(sheet.names):
         col = ident(name)
         typ = sheet.types[name]
-        ref = f"'<c r=\"{col_name(j)}' || {n} || '\"'"
-        struck = f"(CASE WHEN {wd} THEN ' s=\"{styles.struck}\"' ELSE '' END)"
+        ref = f"'<c r=\"{col_name(j)}', __n, '\"'"
         if typ == "DATE":
             # Excel's serial day (1900 date system, with its 29 February 1900); earlier days as text
-            serial = f"CAST({col} - DATE '1899-12-30' AS VARCHAR)"
-            style = f"(CASE WHEN {wd} THEN '{styles.struck_date}' ELSE '{styles.date}' END)"
+            style = f"CASE WHEN {wd} THEN '{styles.struck_date}' ELSE '{styles.date}' END"
+            serial = f"{col} - CASE WHEN {col} >= DATE '1900-03-01' THEN DATE '1899-12-30' ELSE DATE '1899-12-31' END"
             value = (
-                f"CASE WHEN {col} >= DATE '1900-03-01' THEN {ref} || ' s=\"' || {style} || '\"><v>' || {serial} || '</v></c>' "
-                f"WHEN {col} >= DATE '1900-01-01' THEN {ref} || ' s=\"' || {style} || '\"><v>' || CAST({col} - DATE '1899-12-31' AS VARCHAR) || '</v></c>' "
-                f"ELSE {ref} || {struck} || ' t=\"inlineStr\"><is><t>' || CAST({col} AS VARCHAR) || '</t></is></c>' END"
+                f"CASE WHEN {col} >= DATE '1900-01-01' THEN concat({ref}, ' s=\"', {style}, '\"><v>', {serial}, '</v></c>') "
+                f"ELSE concat({ref}, {struck}, ' t=\"inlineStr\"><is><t>', {col}, '</t></is></c>') END"
             )
         elif typ in ("BIGINT", "INTEGER", "DOUBLE", "FLOAT") or typ.startswith("DECIMAL"):
-            number = f"CAST({col} AS VARCHAR)"
             value = (
-                f"CASE WHEN isfinite(CAST({col} AS DOUBLE)) THEN {ref} || {struck} || '><v>' || {number} || '</v></c>' "
-                f"ELSE {ref} || {struck} || ' t=\"inlineStr\"><is><t>' || {number} || '</t></is></c>' END"
+                f"CASE WHEN isfinite(CAST({col} AS DOUBLE)) THEN concat({ref}, {struck}, '><v>', {col}, '</v></c>') "
+                f"ELSE concat({ref}, {struck}, ' t=\"inlineStr\"><is><t>', {col}, '</t></is></c>') END"
             )
         elif typ == "BOOLEAN":
-            value = f"{ref} || {struck} || ' t=\"b\"><v>' || CASE WHEN {col} THEN '1' ELSE '0' END || '</v></c>'"
+            value = f"concat({ref}, {struck}, ' t=\"b\"><v>', CASE WHEN {col} THEN '1' ELSE '0' END, '</v></c>')"
         else:
-            text = f"array_to_string({col}, ';')" if typ.endswith("[]") else f"CAST({col} AS VARCHAR)"
-            value = f"{ref} || {struck} || ' t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {_text_sql(text)} || '</t></is></c>'"
-        blank = f"CASE WHEN {wd} THEN {ref} || ' s=\"{styles.struck}\"/>' ELSE '' END"
+            text = f"array_to_string({col}, ';')" if typ.endswith("[]") else col
+            value = f"concat({ref}, {struck}, ' t=\"inlineStr\"><is><t xml:space=\"preserve\">', {_text_sql(text)}, '</t></is></c>')"
+        blank = f"CASE WHEN {wd} THEN concat({ref}, ' s=\"{styles.struck}\"/>') END"
         cells.append(f"CASE WHEN {col} IS NULL THEN {blank} ELSE {value} END")
-    body = " || ".join(cells) if cells else "''"
     where = f"rowid >= {sheet.offset} AND rowid < {sheet.offset + sheet.rows}"
-    return f"SELECT '<row r=\"' || {n} || '\">' || {body} || '</row>' FROM {ident(sheet.table)} WHERE {where}"
+    n = f"CAST(rowid - {sheet.offset} + 2 AS VARCHAR) AS __n"  # the row number in the sheet (header: row 1)
+    body = ", ".join(cells) or "''"
+    return (
+        f"SELECT concat('<row r=\"', __n, '\">', {body}, '</row>') "
+        f"FROM (SELECT *, {n} FROM {ident(sheet.table)} WHERE {where})"
+    )
 
 
 __all__ = ["MAX_ROWS", "about_rows", "rows_sql", "sheet_names", "write_workbook"]
