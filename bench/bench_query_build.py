@@ -1,18 +1,25 @@
-"""Build time and query latency, on the real package and on a synthetic 1M-row package (prints figures).
+"""Build and query at scale: the workbook (xlsx) writer and a cold `ruven query`, on synthetic packages.
 
-    .venv/bin/python bench/bench_query_build.py                 # real package + 1M synthetic rows
-    .venv/bin/python bench/bench_query_build.py --rows 200000   # a smaller synthetic package
-    .venv/bin/python bench/bench_query_build.py --synthetic PATH  # a package made elsewhere (e.g. bench/make_synthetic.py)
-    .venv/bin/python bench/bench_query_build.py --no-synthetic
+    .venv/bin/python bench/bench_query_build.py                  # 250,000 and 1,000,000 rows per fact table
+    .venv/bin/python bench/bench_query_build.py --sizes 20000    # a quick run
 
-Measured: `ruven build` (in-process, per stage), a cold `ruven query` process (start, import,
-load the CSVs, run, print), a warm `ruven.connect()` (load once) followed by each README
-question, and the built .duckdb opened read-only. The synthetic package repeats the real
-fact rows under new ids (1 in 100 withdrawn) until the four fact tables hold ROWS rows
-together; sources and actors are the real ones. If bench/make_synthetic.py exists it is
-used instead (`make_synthetic.py --rows ROWS/4 --out DIR`: ROWS/4 rows per fact table), and
-the cells it plants that are not of their column's type, and its ragged rows, are blanked or
-dropped (see `repair`): the query layer refuses such a package, as it should.
+For each size (rows in each of the five fact tables) it makes a package with
+bench/make_synthetic.py, blanks the planted cells that are not of their column's type and drops
+its ragged rows (`repair`: the typed connection refuses those, as it should; `ruven validate`
+finds them first), then measures, each in a child process of its own (wall time and peak RSS
+from os.wait4; three runs, min-max):
+
+- DuckDB reads the CSVs alone: `CREATE TABLE ... AS SELECT * FROM read_csv(..., all_varchar)`
+  for every CSV (Python start and `import duckdb` included): the floor for the next line;
+- cold `ruven query "SELECT count(*) FROM deployments"`: start, import, load the typed
+  connection (every table, view and comment), run, print;
+- the workbook: `ruven.release.build(..., steps=[xlsx_step])` (load, then the xlsx only), its
+  seconds, rows per second and peak RSS (one run);
+- the openpyxl writer it replaced (`git show OLD:src/ruven/release/xlsx.py`, run the same way),
+  at --baseline-rows rows per fact table only (it writes ~1,300 rows/s: an hour at 1M), and the
+  ratio of the two writers' rows per second.
+
+The machine's other load moves every figure: read ranges, not single numbers.
 """
 
 from __future__ import annotations
@@ -21,10 +28,6 @@ import argparse
 import csv
 import json
 import os
-import re
-import resource
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,73 +35,78 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-RUVEN = Path(sys.executable).parent / "ruven"
+BIN = Path(sys.executable).parent
+OLD_WRITER = "dd4015b"  # the last commit with the openpyxl writer (src/ruven/release/xlsx.py)
+
+FLOOR = """
+import sys, duckdb, glob, os
+con = duckdb.connect()
+for p in sorted(glob.glob(os.path.join(sys.argv[1], "data", "*.csv"))):
+    name = os.path.basename(p)[:-4]
+    con.execute(f"CREATE TABLE \\"{name}\\" AS SELECT * FROM read_csv('{p}', header = true, all_varchar = true)")
+"""
+
+XLSX = """
+import json, sys, time
+from pathlib import Path
+from ruven.release import build
+from ruven.release.build import xlsx_step
+steps = [xlsx_step]
+if len(sys.argv) > 3:  # the old writer, from a file
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("old_xlsx", sys.argv[3])
+    old = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(old)
+    def xlsx_step(ctx):  # the same name: the build times a step under its name
+        dest = ctx.out / f"{ctx.stem}.xlsx"
+        old.write_workbook(ctx, dest)
+        ctx.add(dest, "xlsx", "old")
+    steps = [xlsx_step]
+result = build(Path(sys.argv[1]), Path(sys.argv[2]), steps=steps, validate=False)
+print(json.dumps({"timings": result.timings, "bytes": result.artifact("xlsx").bytes}))
+"""
 
 
-def readme_questions() -> list[str]:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"^## Query with SQL\n(.*?)(?=^## )", text, re.S | re.M)
-    return re.findall(r"```sql\n(.+?)```", m.group(1), re.S) if m else ["SELECT count(*) FROM timeline"]
+def measure(cmd: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MiB, stdout) of one command run in a child process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(cmd[:4])} ... failed:\n{err.read().decode('utf-8', 'replace')[-2000:]}")
+        return seconds, usage.ru_maxrss / 1024, out.read().decode("utf-8")
 
 
-def make_synthetic(dest: Path, rows: int) -> Path:
-    """A package whose fact tables hold ``rows`` rows together (see the module docstring)."""
-    import duckdb
+def spread(values: list[float], unit: str = "s") -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:.2f} {unit}" if len(values) == 1 or f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}-{hi:.2f} {unit}"
 
-    from ruven.package import DataPackage
 
-    maker = REPO / "bench" / "make_synthetic.py"
-    if maker.exists():
-        per_table = rows // 4
-        subprocess.run([sys.executable, str(maker), "--rows", str(per_table), "--out", str(dest)], check=True)
-        repair(dest)
-        return dest
-    dest.mkdir(parents=True)
-    shutil.copy(REPO / "datapackage.json", dest)
-    shutil.copytree(REPO / "schemas", dest / "schemas")
-    (dest / "data").mkdir()
-    pkg = DataPackage.load(REPO)
-    facts = [r for r in pkg.fact_tables if r.row_count() > 0]
-    con = duckdb.connect()
-    for res in pkg:
-        if res not in facts:
-            shutil.copy(res.path, dest / res.relpath)
-            continue
-        n = rows // len(facts)
-        src = f"read_csv('{res.path}', header = true, all_varchar = true)"
-        cols = []
-        for f in res.fields:
-            q = f'"{f.name}"'
-            if f.name == "id":
-                cols.append("split_part(id, '-', 1) || '-' || lpad(CAST(i + 1 AS VARCHAR), 7, '0') AS id")
-            elif f.name == "withdrawn":
-                cols.append(f"CASE WHEN i % 100 = 99 THEN 'Synthetic withdrawal.' ELSE {q} END AS {q}")
-            elif f.name == "financing_id":
-                cols.append(f"regexp_replace({q}, '-0*([0-9]+)$', '-000\\1') AS {q}")
-            else:
-                cols.append(q)
-        con.execute(
-            f"COPY (SELECT {', '.join(cols)} FROM (SELECT *, row_number() OVER () - 1 AS k FROM {src}) s "
-            f"JOIN range({n}) r(i) ON s.k = i % (SELECT count(*) FROM {src}) ORDER BY i) "
-            f"TO '{dest / res.relpath}' (HEADER, DELIMITER ',')"
-        )
-    con.close()
+def make_package(rows: int, dest: Path) -> Path:
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "make_synthetic.py"), "--rows", str(rows), "--out", str(dest)],
+        check=True,
+        capture_output=True,
+    )
+    repair(dest)
     return dest
 
 
 def repair(pkg: Path) -> None:
     """Undo what make_synthetic.py plants for the validators but a typed load cannot take: cells
-    that are not of their column's type (the query layer refuses them: `ruven validate` finds
-    them first) and ragged or blank rows. Every other planted problem stays."""
+    that are not of their column's type and ragged or blank rows. Every other planted problem stays."""
     from ruven.package import DataPackage
 
     planted = json.loads((pkg / "planted.json").read_text(encoding="utf-8"))
-    p = DataPackage.load(pkg)
     fixes: dict[str, dict[int, set[str]]] = {}
     for e in planted:
         if e["code"] == "type-error" and e["line"] and e["field"]:
             fixes.setdefault(e["resource"], {}).setdefault(e["line"], set()).add(e["field"])
-    for res in p:
+    for res in DataPackage.load(pkg):
         todo = fixes.get(res.name, {})
         tmp = res.path.with_suffix(".tmp")
         with res.path.open(encoding="utf-8", newline="") as src, tmp.open("w", encoding="utf-8", newline="") as dst:
@@ -115,86 +123,106 @@ def repair(pkg: Path) -> None:
         os.replace(tmp, res.path)
 
 
-def cold_query(pkg: Path, sql: str, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run([str(RUVEN), "query", "-p", str(pkg), "--format", "csv", sql], check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def timed(fn, repeat: int = 5) -> float:  # noqa: ANN001
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def bench(label: str, pkg: Path, out: Path) -> None:
-    import duckdb
-
-    import ruven
+def rows_of(pkg: Path) -> tuple[int, float]:
+    """Rows in every CSV of ``pkg`` together, and their size in MB."""
     from ruven.package import DataPackage
-    from ruven.release import build
 
     p = DataPackage.load(pkg)
-    total = sum(r.row_count() for r in p)
-    size = sum(r.path.stat().st_size for r in p) / 1e6
-    print(f"\n== {label}: {total:,} rows in {len(p.resources)} CSVs ({size:.1f} MB)")
+    return sum(r.row_count() for r in p), sum(r.path.stat().st_size for r in p) / 1e6
 
-    result = build(pkg, out)
-    stages = ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
-    print(f"ruven build                      {result.seconds:8.2f} s   ({stages})")
-    for a in result.artifacts:
-        print(f"  {a.relpath:34s} {a.bytes / 1e6:9.2f} MB  reproducible={'yes' if a.reproducible else 'no'}")
 
-    questions = readme_questions()
-    print(
-        f"cold `ruven query` process       {cold_query(pkg, 'SELECT count(*) FROM timeline'):8.2f} s   (SELECT count(*) FROM timeline)"
-    )
-    print(
-        f"cold `ruven query` process       {cold_query(pkg, questions[-1]):8.2f} s   (README question {len(questions)})"
-    )
+def xlsx_run(pkg: Path, out: Path, old: Path | None = None) -> tuple[float, float, float, int]:
+    """(xlsx seconds, load seconds, peak RSS MiB, bytes) of a build of the workbook alone."""
+    cmd = [sys.executable, "-c", XLSX, str(pkg), str(out)] + ([str(old)] if old else [])
+    _, rss, stdout = measure(cmd)
+    doc = json.loads(stdout.strip().splitlines()[-1])
+    return doc["timings"]["xlsx"], doc["timings"]["load"], rss, doc["bytes"]
 
-    t0 = time.perf_counter()
-    con = ruven.connect(pkg)
-    print(f"warm: ruven.connect()            {time.perf_counter() - t0:8.2f} s   (load once)")
-    for i, sql in enumerate(questions, start=1):
-        ms = timed(lambda sql=sql: con.execute(sql).fetchall()) * 1000
-        print(f"warm: README question {i}          {ms:8.1f} ms")
-    con.close()
 
-    db = result.artifact("duckdb").path
-    t0 = time.perf_counter()
-    con = duckdb.connect(str(db), read_only=True)
-    con.execute(questions[0]).fetchall()
-    print(f".duckdb read-only open + Q1      {(time.perf_counter() - t0) * 1000:8.1f} ms")
-    for i, sql in enumerate(questions, start=1):
-        ms = timed(lambda sql=sql: con.execute(sql).fetchall()) * 1000
-        print(f".duckdb README question {i}        {ms:8.1f} ms")
-    con.close()
+def old_writer(dest: Path) -> Path | None:
+    try:
+        text = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{OLD_WRITER}:src/ruven/release/xlsx.py"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    dest.write_text(text, encoding="utf-8")
+    return dest
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=1_000_000, help="fact rows of the synthetic package")
-    ap.add_argument("--synthetic", type=Path, default=None, help="use this package as the synthetic one")
-    ap.add_argument("--no-synthetic", action="store_true")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Example: .venv/bin/python bench/bench_query_build.py --sizes 250000 1000000",
+    )
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=[250_000, 1_000_000], help="rows per fact table, one package each"
+    )
+    ap.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=5_000,
+        help="rows per fact table for the old openpyxl writer (0: skip it)",
+    )
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each timed process (default 3)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        bench("real package", REPO, Path(tmp) / "dist-real")
-        if not args.no_synthetic:
-            if args.synthetic:
-                pkg = args.synthetic
+    ruven = str(BIN / "ruven")
+    query_rows = []
+    build_rows = []
+    with tempfile.TemporaryDirectory(prefix="ruven-bench-") as tmp:
+        work = Path(tmp)
+        old_rate = None
+        if args.baseline_rows:
+            old = old_writer(work / "old_xlsx.py")
+            if old is None:
+                print(f"(no git history: the openpyxl writer of {OLD_WRITER} is not measured)")
             else:
-                t0 = time.perf_counter()
-                pkg = make_synthetic(Path(tmp) / "synthetic", args.rows)
-                print(f"\n(synthetic package made in {time.perf_counter() - t0:.1f} s)")
-            bench(f"synthetic package ({args.rows:,} fact rows)", pkg, Path(tmp) / "dist-synthetic")
-    print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (this process)")
+                pkg = make_package(args.baseline_rows, work / f"base-{args.baseline_rows}")
+                rows, _ = rows_of(pkg)
+                secs, _, rss, size = xlsx_run(pkg, work / "dist-old", old)
+                old_rate = rows / secs
+                build_rows.append(
+                    (f"{args.baseline_rows:,}", f"{rows:,}", "openpyxl (old)", f"{secs:.1f} s", f"{old_rate:,.0f}", f"{rss:.0f} MiB", f"{size / 1e6:.1f} MB", "1.0x")
+                )
+        for n in args.sizes:
+            pkg = make_package(n, work / f"syn-{n}")
+            rows, mb = rows_of(pkg)
+            floor = [measure([sys.executable, "-c", FLOOR, str(pkg)])[0] for _ in range(args.repeat)]
+            cold = [
+                measure([ruven, "query", "-p", str(pkg), "--format", "csv", "SELECT count(*) FROM deployments"])
+                for _ in range(args.repeat)
+            ]
+            query_rows.append(
+                (f"{n:,}", f"{rows:,}", f"{mb:.0f} MB", spread(floor), spread([c[0] for c in cold]), f"{max(c[1] for c in cold):.0f} MiB")
+            )
+            secs, load, rss, size = xlsx_run(pkg, work / f"dist-{n}")
+            rate = rows / secs
+            ratio = f"{rate / old_rate:.1f}x" if old_rate else "-"
+            build_rows.append((f"{n:,}", f"{rows:,}", "XlsxWriter + DuckDB", f"{secs:.1f} s", f"{rate:,.0f}", f"{rss:.0f} MiB", f"{size / 1e6:.1f} MB", ratio))
+    print()
+    table(
+        "Cold `ruven query` (start, import, load every table and view, run, print) against DuckDB reading the CSVs alone",
+        ("rows/table", "rows", "CSV", "DuckDB reads CSVs", "cold ruven query", "peak RSS"),
+        query_rows,
+    )
+    print()
+    table(
+        "The workbook (xlsx step alone, after the load; peak RSS of the whole build process)",
+        ("rows/table", "rows", "writer", "xlsx", "rows/s", "peak RSS", "file", "vs openpyxl"),
+        build_rows,
+    )
+
+
+def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    print(title)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(r, widths, strict=True)))
 
 
 if __name__ == "__main__":

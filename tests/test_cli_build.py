@@ -378,3 +378,87 @@ def test_readme_and_about_sheet_state_the_minimum_duckdb_reader(release: tuple[P
     wb.close()
     assert f"DuckDB {DUCKDB_MIN_READER} or later" in about["Other files"]
     assert f"DuckDB {DUCKDB_MIN_READER} or later" in (REPO / "README.md").read_text(encoding="utf-8")
+
+def _built_workbook(mini: Path, tmp_path: Path) -> openpyxl.Workbook:
+    from ruven.release import build
+    from ruven.release.build import xlsx_step
+
+    result = build(mini, tmp_path / "dist", steps=[xlsx_step], validate=False)
+    return openpyxl.load_workbook(result.artifact("xlsx").path)
+
+
+TRICKY_TEXT = {  # cells a spreadsheet would turn into something else if they were not written as text
+    "location": "007",
+    "assets": "2019-03-23",
+    "stated_purpose": "TRUE",
+    "notes": "=HYPERLINK(\"http://example.org\")",
+    "summary": "  <r><t>rich?</t></r> & <b>not bold</b>  ",
+}
+
+
+def test_xlsx_sheets_headers_comments_filters_and_text_cells(mini: Path, tmp_path: Path) -> None:
+    """Every table has its sheet, a bold frozen header with each column's description as a
+    comment and an AutoFilter over all its rows; every cell holds the connection's value, with
+    text kept as text (never a number, a date, a formula or markup)."""
+    import ruven
+    from ruven.db import typed_columns
+
+    for field, value in TRICKY_TEXT.items():
+        set_cell(mini / "data" / "deployments.csv", "DEP-0001", field, value)
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "withdrawn", "Duplicate.")
+    wb = _built_workbook(mini, tmp_path)
+    pkg = DataPackage.load(mini)
+    assert wb.sheetnames == ["About", "Columns", *[r.name for r in pkg]]
+    con = ruven.connect(mini)
+    for res in pkg:
+        ws = wb[res.name]
+        cols = typed_columns(res)
+        cur = con.execute(f"SELECT * FROM {all_table(res)}")
+        types = [str(d[1]) for d in cur.description]
+        rows = cur.fetchall()
+        assert rows, res.name
+        assert [c.value for c in ws[1]] == [name for name, _, _ in cols]
+        assert all(c.font.b for c in ws[1])
+        assert [c.comment.text for c in ws[1]] == [comment for _, _, comment in cols]
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(cols))}{len(rows) + 1}"
+        got = [[c.value for c in r] for r in ws.iter_rows(min_row=2, max_col=len(cols))]
+        assert len(got) == len(rows)
+        for want_row, got_row in zip(rows, got, strict=True):
+            for typ, want, cell in zip(types, want_row, got_row, strict=True):
+                if want is None:
+                    assert cell is None
+                elif typ == "VARCHAR":
+                    assert isinstance(cell, str) and cell == want
+                elif typ == "VARCHAR[]":
+                    assert cell == ";".join(want)
+                elif typ == "DATE":
+                    assert cell == dt.datetime.combine(want, dt.time())
+                elif typ == "BOOLEAN":
+                    assert cell is want
+                else:
+                    assert isinstance(cell, int | float) and not isinstance(cell, bool) and cell == want
+    con.close()
+    row = {h.value: c for h, c in zip(wb["deployments"][1], wb["deployments"][2], strict=True)}
+    for field, value in TRICKY_TEXT.items():
+        assert row[field].value == value and row[field].data_type == "s", field
+    assert all(c.font.strike for c in row.values())  # empty cells of a withdrawn row too
+    assert row["start_date_min"].number_format == "yyyy-mm-dd"
+
+
+def test_xlsx_long_tables_continue_on_more_sheets(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the rows a sheet holds, a table goes on on `<table> (2)`, ... with every row once, in order."""
+    from ruven.release import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)  # Excel's limit, made small enough for a fixture
+    wb = _built_workbook(mini, tmp_path)
+    ids = [r["id"] for r in read_csv(mini / "data" / "actors.csv")]
+    assert len(ids) > 3
+    names = xlsx.sheet_names("actors", len(ids))
+    assert names[1] == "actors (2)" and [n for n in wb.sheetnames if n.startswith("actors")] == names
+    got = [row[0] for n in names for row in wb[n].iter_rows(min_row=2, values_only=True)]
+    assert got == ids
+    for n in names:
+        assert [c.value for c in wb[n][1]][0] == "id" and wb[n]["A1"].comment is not None
+    about = [row for row in wb["About"].iter_rows(values_only=True) if row and row[0] in names]
+    assert [(r[0], r[1]) for r in about] == [(n, min(3, len(ids) - 3 * i)) for i, n in enumerate(names)]

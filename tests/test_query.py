@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 import ruven
 from conftest import REPO, copy_package, read_csv, set_cell
+from ruven.db.types import BOUNDS_MAX_MACRO, BOUNDS_MIN_MACRO, cast_sql, create_bounds_macros, drop_bounds_macros
 from ruven.errors import PackageReadError, QueryError
 from ruven.package import DataPackage, date_bounds
-from ruven.query import BOUNDS_TABLE, all_table, load_bounds, run, views
+from ruven.query import all_table, edtf_bounds, run, views
 from ruven.query import query as run_sql
 
 EXPECTED_TYPE = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "string": "VARCHAR"}
@@ -90,16 +91,37 @@ EDTF_ISH = st.from_regex(r"\A[12][0-9]{3}(-[01][0-9](-[0-3][0-9])?)?(/[12][0-9]{
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(EDTF_ISH, st.text(alphabet="0123456789-/", max_size=12)), max_size=6))
-def test_duckdb_date_bounds_are_the_edtf_library_s(values: list[str]) -> None:
-    """The DuckDB bounds are exactly what the EDTF library gives (None for what it refuses)."""
+@given(st.lists(st.one_of(EDTF_ISH, st.text(alphabet="0123456789-/", max_size=12)), max_size=6), st.lists(EDTF_ISH, max_size=4))
+def test_duckdb_date_bounds_are_the_edtf_library_s(values: list[str], unknown: list[str]) -> None:
+    """The DuckDB bounds are exactly what the EDTF library gives (None for what it refuses), and
+    a text the macros were not made for has no bounds (never another text's)."""
     con = duckdb.connect()
-    load_bounds(con, values)
-    got = {v: (lo, hi) for v, lo, hi in con.execute(f"SELECT * FROM {BOUNDS_TABLE}").fetchall()}
-    for value in values:
-        want = date_bounds(value)
+    create_bounds_macros(con, edtf_bounds(values))
+    for value in values + [u for u in unknown if u not in values] + [""]:
+        want = date_bounds(value) if value in values else None
         expected = None if want is None else (dt.date.fromisoformat(want[0]), dt.date.fromisoformat(want[1]))
-        assert got.get(value) == expected, value
+        got = con.execute(f"SELECT {BOUNDS_MIN_MACRO}(?), {BOUNDS_MAX_MACRO}(?)", [value, value]).fetchone()
+        assert got == (expected or (None, None)), value
+    drop_bounds_macros(con)
+    assert con.execute(f"SELECT count(*) FROM duckdb_functions() WHERE function_name LIKE '{BOUNDS_MIN_MACRO[:12]}%'").fetchone() == (0,)
+    con.close()
+
+
+LIST_TEXT = st.text(alphabet=st.sampled_from(list("AB-01;; \t\n\u00a0\u3000\u2003\x0b")), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LIST_TEXT, min_size=1, max_size=8))
+def test_id_lists_split_as_the_regular_expression_does(cells: list[str]) -> None:
+    """The id-list cast's shortcut (a plain split when the cell has no white space) gives exactly
+    what splitting on the delimiter and the white space around it gives, for any cell."""
+    field = DataPackage.load(REPO).resource("deployments").field("source_ids")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (source_ids VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[c] for c in cells])
+    got = con.execute(f"SELECT {cast_sql(field)} FROM t").fetchall()
+    want = con.execute(r"SELECT regexp_split_to_array(trim(NULLIF(source_ids, '')), '\s*;\s*') FROM t").fetchall()
+    assert got == want
     con.close()
 
 

@@ -17,11 +17,10 @@ from ruven.db.connection import citation, connect, load, open_database
 from ruven.db.labels import label_fields, label_text, summary_fields
 from ruven.db.names import SOURCE_IDS, WITHDRAWN, all_table, ident, literal
 from ruven.db.run import READ_ONLY_STATEMENTS, QueryResult, query, run
-from ruven.db.types import BOUNDS_TABLE, TYPES, column_comment, duckdb_type, load_bounds, typed_columns
+from ruven.db.types import TYPES, column_comment, duckdb_type, edtf_bounds, typed_columns
 from ruven.db.views import View, views
 
 __all__ = [
-    "BOUNDS_TABLE",
     "READ_ONLY_STATEMENTS",
     "SOURCE_IDS",
     "TYPES",
@@ -33,12 +32,12 @@ __all__ = [
     "column_comment",
     "connect",
     "duckdb_type",
+    "edtf_bounds",
     "ident",
     "label_fields",
     "label_text",
     "literal",
     "load",
-    "load_bounds",
     "open_database",
     "query",
     "run",

@@ -1,8 +1,10 @@
 """The one typed DuckDB connection: every resource as a typed table, the research views, comments.
 
-``connect()`` loads every resource's CSV with DuckDB's ``read_csv`` (all columns as text)
-and casts each column to the type its Table Schema declares (:mod:`ruven.db.types`), so
-that nothing here keeps a list of columns of its own.
+``connect()`` loads every resource's CSV with DuckDB's ``read_csv`` into a table typed as its
+Table Schema declares (:mod:`ruven.db.types`: integers, numbers and dates parsed by the reader,
+the other columns cast from text), so that nothing here keeps a list of columns of its own.
+No row passes through Python: each CSV is scanned once for its distinct partial-date texts
+(whose EDTF bounds the EDTF library gives, in a worker thread) and read once into its table.
 
 Withdrawn rows (a non-empty ``withdrawn`` cell) are kept in the table ``<name>_all``; the
 view ``<name>`` and every research view built on it leave them out (``connect(...,
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ruven.db.names import WITHDRAWN, all_table, ident, literal
-from ruven.db.types import BOUNDS_TABLE, bounds_joins, load_bounds, typed_columns
+from ruven.db.types import Bounds, create_bounds_macros, csv_types, drop_bounds_macros, edtf_bounds, typed_columns
 from ruven.db.views import views
 from ruven.errors import PackageReadError
 from ruven.package import DataPackage, Resource
@@ -43,12 +45,32 @@ def load(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn:
 
 
 def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn: bool) -> None:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import duckdb
 
+    # Each CSV is read twice, never into Python: first its partial-date columns' distinct texts
+    # (a cheap scan), then once whole into its typed table. The EDTF library parses each
+    # distinct date text once, in a worker thread: DuckDB runs without holding Python's GIL,
+    # so the parsing of one table's dates overlaps DuckDB's reading of the others.
     notes: Notes = []
-    for res in pkg:
-        notes += _load_resource(con, res, include_withdrawn=include_withdrawn)
-    con.execute(f"DROP TABLE IF EXISTS {BOUNDS_TABLE}")
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ruven-edtf")
+    try:
+        pending: dict[str, Future[Bounds]] = {}
+        for res in pkg:
+            dates = [f.name for f in res.fields if f.is_partial_date]
+            if dates:
+                texts = ", ".join(ident(d) for d in dates)
+                sql = f"SELECT DISTINCT v FROM (SELECT unnest([{texts}]) AS v FROM {_csv(res)}) WHERE v IS NOT NULL"
+                values = [v for (v,) in _read(con, res, sql).fetchall()]
+                pending[res.name] = worker.submit(edtf_bounds, values)
+        for res in pkg:
+            if res.name in pending:
+                create_bounds_macros(con, pending[res.name].result())
+            notes += _load_resource(con, res, include_withdrawn=include_withdrawn)
+    finally:
+        worker.shutdown(wait=False, cancel_futures=True)
+    drop_bounds_macros(con)
     for v in views(pkg):
         try:
             con.execute(f"CREATE OR REPLACE VIEW {ident(v.name)} AS {v.sql}")
@@ -67,38 +89,41 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
     _write_comments(con, notes)
 
 
-def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool) -> Notes:
-    import duckdb
-
+def _csv(res: Resource) -> str:
+    """DuckDB's reader of the resource's CSV: the columns of :func:`csv_types` typed, the others
+    as text (the casts of :func:`ruven.db.types.cast_sql` make them typed)."""
     if not res.path.exists():
         raise PackageReadError(
             f"{res.relpath} does not exist", "create the file (a header line is enough)", location=str(res.path)
         )
-    cols = typed_columns(res)
-    select = ", ".join(f"{expr} AS {ident(name)}" for name, expr, _ in cols)
-    src = (
-        f"read_csv({literal(str(res.path))}, header = true, all_varchar = true, delim = ',', quote = '\"', "
-        "escape = '\"', encoding = 'utf-8')"
+    types = ", ".join(f"{literal(name)}: {literal(typ)}" for name, typ in csv_types(res).items())
+    return (
+        f"read_csv({literal(str(res.path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
+        f"encoding = 'utf-8', auto_type_candidates = ['VARCHAR'], types = {{{types}}})"
     )
-    table = all_table(res)
-    dates = [f.name for f in res.fields if f.is_partial_date]
+
+
+def _read(con: duckdb.DuckDBPyConnection, res: Resource, sql: str) -> duckdb.DuckDBPyConnection:
+    """Run ``sql`` (which reads the CSV of ``res``); a failure is the file's, located."""
+    import duckdb
+
     try:
-        if dates:  # bounds from the EDTF library: parse each distinct value once, join them on
-            con.execute(f"CREATE OR REPLACE TEMP TABLE __ruven_raw AS SELECT * FROM {src}")
-            union = " UNION ".join(f"SELECT {ident(d)} AS v FROM __ruven_raw" for d in dates)
-            load_bounds(con, [v for (v,) in con.execute(f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL").fetchall()])
-            con.execute(
-                f"CREATE OR REPLACE TABLE {ident(table)} AS SELECT {select} FROM __ruven_raw r {bounds_joins(res)} ORDER BY r.rowid"
-            )
-            con.execute("DROP TABLE __ruven_raw")
-        else:
-            con.execute(f"CREATE OR REPLACE TABLE {ident(table)} AS SELECT {select} FROM {src}")
+        return con.execute(sql)
     except duckdb.Error as exc:
+        reason = str(exc).split("\n\n")[0]  # DuckDB's CSV errors go on with the reader's options
         raise PackageReadError(
-            f"{res.relpath} cannot be loaded into DuckDB: {exc}",
+            f"{res.relpath} cannot be loaded into DuckDB: {reason}",
             "run `ruven validate` to locate the cell or header that does not match schemas/" + res.name + ".json",
             location=res.relpath,
         ) from exc
+
+
+def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool) -> Notes:
+    cols = typed_columns(res)
+    select = ", ".join(f"{expr} AS {ident(name)}" for name, expr, _ in cols)
+    table = all_table(res)
+    # a projection of the CSV scan: DuckDB keeps the file's row order (preserve_insertion_order)
+    _read(con, res, f"CREATE OR REPLACE TABLE {ident(table)} AS SELECT {select} FROM {_csv(res)}")
     comments = {name: comment for name, _, comment in cols}
     desc = f"{res.title}: {res.description}"
     if table == res.name:

@@ -11,14 +11,14 @@ id list           ``VARCHAR[]`` (split on the field's delimiter, ``;``)
 partial date      ``VARCHAR`` as written (EDTF), plus ``<field>_min`` / ``<field>_max`` ``DATE``
                   bounds (``2019`` -> 2019-01-01 .. 2019-12-31; ``2019-02`` -> 2019-02-01 ..
                   2019-02-28; ``2008/2009`` -> 2008-01-01 .. 2009-12-31), parsed by the EDTF
-                  library through :func:`ruven.package.date_bounds`
+                  library through :func:`ruven.package.date_bounds` (once per distinct text)
 anything else     ``VARCHAR`` (empty cells are ``NULL``)
 ================  ====================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ruven.db.names import ident, literal
@@ -29,8 +29,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TYPES = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
 
-#: Name of the temporary table of EDTF date bounds that a load joins the date columns to.
-BOUNDS_TABLE = "__ruven_edtf_bounds"
+#: Types that DuckDB's CSV reader parses itself (:func:`csv_types`): its parse of a cell is
+#: DuckDB's ``CAST`` of the text (empty -> NULL), and a table loads faster without the text.
+CSV_TYPES = frozenset({"BIGINT", "DOUBLE", "DATE"})
+
+#: Temporary macros giving the first / last day a partial-date text covers (NULL when it is not an
+#: EDTF date), defined during a load by :func:`create_bounds_macros` and dropped after it.
+BOUNDS_MIN_MACRO = "__ruven_edtf_min"
+BOUNDS_MAX_MACRO = "__ruven_edtf_max"
+
+Bounds = dict[str, tuple[str, str]]  # date text -> (first day, last day), ISO dates
 
 
 def duckdb_type(f: Field) -> str:
@@ -42,45 +50,64 @@ def duckdb_type(f: Field) -> str:
     return TYPES.get(f.type, "VARCHAR")
 
 
-def _bound_alias(i: int) -> str:
-    return f"__b{i}"
+def partial_date_bounds_sql(f: Field) -> tuple[str, str]:
+    """SQL for the first and last day the partial-date field ``f`` covers (NULL where it is not a
+    date): calls of the bounds macros that :func:`create_bounds_macros` defines."""
+    return f"{BOUNDS_MIN_MACRO}({ident(f.name)})", f"{BOUNDS_MAX_MACRO}({ident(f.name)})"
 
 
-def partial_date_bounds_sql(i: int) -> tuple[str, str]:
-    """SQL for the first and last day the ``i``-th partial-date column of a resource covers: the
-    columns of its join to the bounds table (see :func:`bounds_joins`), NULL where it is not a date."""
-    return f"{_bound_alias(i)}.__lo", f"{_bound_alias(i)}.__hi"
-
-
-def bounds_joins(res: Resource) -> str:
-    """LEFT JOINs of the raw rows to the EDTF bounds table, one per partial-date column."""
-    dates = [f for f in res.fields if f.is_partial_date]
-    return " ".join(
-        f"LEFT JOIN {BOUNDS_TABLE} {_bound_alias(i)} ON {_bound_alias(i)}.__v = r.{ident(f.name)}" for i, f in enumerate(dates)
-    )
-
-
-def load_bounds(con: duckdb.DuckDBPyConnection, values: Sequence[str]) -> None:
-    """Fill the bounds table with the EDTF bounds of ``values``, parsed by the EDTF library
-    (:func:`ruven.package.date_bounds`); values that are not EDTF dates are left out (NULL bounds)."""
+def edtf_bounds(values: Iterable[str]) -> Bounds:
+    """The EDTF bounds of each distinct text in ``values``, parsed by the EDTF library
+    (:func:`ruven.package.date_bounds`); texts that are not EDTF dates are left out."""
     from ruven.package import date_bounds
 
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {BOUNDS_TABLE} (__v VARCHAR, __lo DATE, __hi DATE)")
-    have = {v for (v,) in con.execute(f"SELECT __v FROM {BOUNDS_TABLE}").fetchall()}
-    rows = [(v, *b) for v in values if v not in have and (b := date_bounds(v))]
-    if rows:
-        con.execute(
-            f"INSERT INTO {BOUNDS_TABLE} VALUES "
-            + ", ".join(f"({literal(v)}, DATE {literal(lo)}, DATE {literal(hi)})" for v, lo, hi in rows)
-        )
+    return {v: b for v in dict.fromkeys(values) if v is not None and (b := date_bounds(v))}
+
+
+def create_bounds_macros(con: duckdb.DuckDBPyConnection, bounds: Bounds) -> None:
+    """(Re)define the bounds macros for the date texts in ``bounds`` (:func:`edtf_bounds`).
+
+    A date text becomes its position in an ``ENUM`` of the known texts (a hash lookup; NULL for
+    a text that is not there) and that position picks its day from a list: no join, so a table
+    built with the macros keeps the CSV's row order without a sort."""
+    texts = sorted(bounds)
+    for macro, k in ((BOUNDS_MIN_MACRO, 0), (BOUNDS_MAX_MACRO, 1)):
+        if texts:
+            days = ", ".join(f"DATE {literal(bounds[t][k])}" for t in texts)
+            enum = ", ".join(literal(t) for t in texts)
+            body = f"([{days}])[CAST(enum_code(TRY_CAST(v AS ENUM({enum}))) AS BIGINT) + 1]"
+        else:
+            body = "CAST(NULL AS DATE)"
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}(v) AS {body}")
+
+
+def drop_bounds_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the bounds macros (the typed tables hold the bounds as DATE columns)."""
+    con.execute(f"DROP MACRO IF EXISTS {BOUNDS_MIN_MACRO}")
+    con.execute(f"DROP MACRO IF EXISTS {BOUNDS_MAX_MACRO}")
+
+
+def csv_types(res: Resource) -> dict[str, str]:
+    """The columns DuckDB's CSV reader reads typed (by name); every other column is read as text."""
+    return {f.name: t for f in res.fields if (t := duckdb_type(f)) in CSV_TYPES}
 
 
 def cast_sql(f: Field) -> str:
-    """SQL turning the text column of ``f`` into its typed value."""
+    """SQL giving the typed value of ``f`` from the column DuckDB's CSV reader gives (text, or
+    already typed for the types in :data:`CSV_TYPES`)."""
+    typ = duckdb_type(f)
+    if typ in CSV_TYPES:
+        return ident(f.name)
     raw = f"NULLIF({ident(f.name)}, '')"
     if f.is_id_list:
+        # split on the delimiter and the white space around it; a cell without white space (the
+        # canonical form) takes the same split without the regular expression, which is slower
         sep = literal(r"\s*" + _regex_escape(f.delimiter) + r"\s*")
-        return f"regexp_split_to_array(trim({raw}), {sep})"
+        exact = f"{raw} = trim({raw}) AND NOT regexp_matches({raw}, '\\s')"
+        return (
+            f"CASE WHEN {exact} THEN string_split({raw}, {literal(f.delimiter)}) "
+            f"ELSE regexp_split_to_array(trim({raw}), {sep}) END"
+        )
     if f.type == "boolean":
         trues = f.descriptor.get("trueValues") or ["true", "True", "TRUE", "1"]
         falses = f.descriptor.get("falseValues") or ["false", "False", "FALSE", "0"]
@@ -88,8 +115,7 @@ def cast_sql(f: Field) -> str:
             f"CASE WHEN {raw} IS NULL THEN NULL WHEN {raw} IN ({', '.join(map(literal, trues))}) THEN TRUE "
             f"WHEN {raw} IN ({', '.join(map(literal, falses))}) THEN FALSE ELSE CAST({raw} AS BOOLEAN) END"
         )
-    typ = duckdb_type(f)
-    return raw if typ == "VARCHAR" else f"CAST({raw} AS {typ})"
+    return raw
 
 
 def _regex_escape(text: str) -> str:
@@ -115,12 +141,10 @@ def bound_comments(f: Field) -> tuple[str, str]:
 def typed_columns(res: Resource) -> list[tuple[str, str, str]]:
     """``(name, SQL expression over the text columns, comment)`` for every column of the typed table."""
     out = []
-    i = 0
     for f in res.fields:
         out.append((f.name, cast_sql(f), column_comment(f)))
         if f.is_partial_date:
-            lo, hi = partial_date_bounds_sql(i)
-            i += 1
+            lo, hi = partial_date_bounds_sql(f)
             c_lo, c_hi = bound_comments(f)
             out.append((f"{f.name}_min", lo, c_lo))
             out.append((f"{f.name}_max", hi, c_hi))
