@@ -176,14 +176,14 @@ def citation(pkg: DataPackage) -> str:
     return citation_text(pkg)
 
 
-def open_database(database: str = ":memory:", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def open_database(database: str = ":memory:", threads: int | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection set up for ruven: never fetches extensions, draws no progress bar."""
     import duckdb
 
     config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     if threads:
         config["threads"] = threads
-    con = duckdb.connect(database, config=config)
+    con = duckdb.connect(database, read_only=read_only, config=config)
     con.execute("SET enable_progress_bar = false")
     return con
 
@@ -210,8 +210,32 @@ def connect(
     try:
         load(con, pkg, include_withdrawn=include_withdrawn)
         if sandbox:
-            con.execute("SET enable_external_access = false")
-            con.execute("SET lock_configuration = true")
+            lock_down(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """The query sandbox: no access to files or extensions, and a configuration a query cannot
+    change back."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def connect_for_query(package: str | os.PathLike[str] | DataPackage | None = None, *, include_withdrawn: bool = False) -> duckdb.DuckDBPyConnection:
+    """The sandboxed connection of ``ruven query``: the cached database of the very same bytes
+    opened read-only (:mod:`ruven.db.cache`), else loaded from the CSVs and then kept."""
+    from ruven.db import cache
+
+    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    con = cache.open_cached(pkg, include_withdrawn)
+    if con is None:
+        con = connect(pkg, include_withdrawn=include_withdrawn)
+        cache.store(con, pkg, include_withdrawn)
+    try:
+        lock_down(con)
     except BaseException:
         con.close()
         raise

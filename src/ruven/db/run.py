@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ruven.db.connection import connect
+from ruven.db.connection import connect, connect_for_query
 from ruven.errors import QueryError
 from ruven.package import DataPackage
 
@@ -255,7 +255,10 @@ def query(
 ) -> QueryResult:
     """Load the package and run ``sql``: sandboxed (read-only, no file access) unless
     ``allow_external``; stopped after ``timeout`` seconds (``None`` or 0: no limit)."""
-    con = connect(package, include_withdrawn=include_withdrawn, sandbox=not allow_external)
+    if allow_external:
+        con = connect(package, include_withdrawn=include_withdrawn)
+    else:
+        con = connect_for_query(package, include_withdrawn=include_withdrawn)
     try:
         return run(con, sql, read_only=not allow_external, timeout=timeout)
     finally:
