@@ -67,11 +67,11 @@ print(json.dumps({"timings": result.timings, "bytes": result.artifact("xlsx").by
 """
 
 
-def measure(cmd: list[str]) -> tuple[float, float, str]:
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """(seconds, peak RSS in MiB, stdout) of one command run in a child process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
         out.seek(0)
@@ -191,12 +191,13 @@ def main() -> None:
             pkg = make_package(n, work / f"syn-{n}")
             rows, mb = rows_of(pkg)
             floor = [measure([sys.executable, "-c", FLOOR, str(pkg)])[0] for _ in range(args.repeat)]
-            cold = [
-                measure([ruven, "query", "-p", str(pkg), "--format", "csv", "SELECT count(*) FROM deployments"])
-                for _ in range(args.repeat)
-            ]
+            q = [ruven, "query", "-p", str(pkg), "--format", "csv", "SELECT count(*) FROM deployments"]
+            # first query after a change: an empty database cache (load the CSVs, then keep them)
+            first = [measure(q, dict(os.environ, RUVEN_CACHE_DIR=str(work / f"cache-{n}-{i}"))) for i in range(args.repeat)]
+            # any later cold process over the same bytes: the kept database, opened read-only
+            cold = [measure(q, dict(os.environ, RUVEN_CACHE_DIR=str(work / f"cache-{n}-0"))) for _ in range(args.repeat)]
             query_rows.append(
-                (f"{n:,}", f"{rows:,}", f"{mb:.0f} MB", spread(floor), spread([c[0] for c in cold]), f"{max(c[1] for c in cold):.0f} MiB")
+                (f"{n:,}", f"{rows:,}", f"{mb:.0f} MB", spread(floor), spread([c[0] for c in first]), f"{max(c[1] for c in first):.0f} MiB", spread([c[0] for c in cold]), f"{max(c[1] for c in cold):.0f} MiB")
             )
             secs, load, rss, size = xlsx_run(pkg, work / f"dist-{n}")
             rate = rows / secs
@@ -204,8 +205,8 @@ def main() -> None:
             build_rows.append((f"{n:,}", f"{rows:,}", "XlsxWriter + DuckDB", f"{secs:.1f} s", f"{rate:,.0f}", f"{rss:.0f} MiB", f"{size / 1e6:.1f} MB", ratio))
     print()
     table(
-        "Cold `ruven query` (start, import, load every table and view, run, print) against DuckDB reading the CSVs alone",
-        ("rows/table", "rows", "CSV", "DuckDB reads CSVs", "cold ruven query", "peak RSS"),
+        "Cold `ruven query` process (start, import, run, print) against DuckDB reading the CSVs alone: the first after a change loads every table and view and keeps the database; a later one opens the kept database",
+        ("rows/table", "rows", "CSV", "DuckDB reads CSVs", "first query", "peak RSS", "later cold query", "peak RSS"),
         query_rows,
     )
     print()
