@@ -26,6 +26,7 @@ from ruven.cli.app import COMMANDS
 EXCEPTED: dict[str, str] = {
     r"pip install": "downloads packages from the package index (network)",
     r"^ruven serve( --port \d+)?$": "starts a web server for a browser and serves until Ctrl-C",
+    r"http\.server": "serves the built site to a browser until Ctrl-C (tests/test_site_browser.py serves and opens it)",
     r"^ruven validate --watch$": "validates again on every change until Ctrl-C (tests/test_validate_watch.py drives it)",
 }
 
@@ -122,7 +123,7 @@ def test_every_example_and_readme_command_works_in_a_fresh_clone_without_tags(cl
             continue
         if SHELL.search(command.split(" #")[0]):
             proc = subprocess.run(
-                ["bash", "-o", "pipefail", "-c", command], cwd=clone, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600, check=False
+                ["bash", "-o", "pipefail", "-c", command], cwd=clone, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180, check=False
             )
             code, said = proc.returncode, proc.stdout + proc.stderr
         else:
