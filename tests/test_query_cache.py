@@ -53,6 +53,10 @@ def test_the_cached_database_is_read_only_and_sandboxed(mini: Path, cache_dir: P
     assert rc == 1 and "Traceback" not in err
     rc, _, err = run_cli("query", "--package", str(mini), "SELECT * FROM read_csv('/etc/passwd')")
     assert rc == 1 and "Traceback" not in err
+    # a write the sandbox's first look lets through is refused by the read-only file, in plain words
+    rc, _, err = run_cli("query", "--package", str(mini), "WITH p AS (PIVOT deployments ON status USING count(*)) INSERT INTO sources SELECT * FROM sources")
+    assert rc == 1 and "the query sandbox is read-only" in err
+    assert cache.key(DataPackage.load(mini), False) not in err  # no cache file name in the message
 
 
 def test_a_damaged_cache_file_is_rebuilt(mini: Path, cache_dir: Path) -> None:

@@ -5,7 +5,7 @@ fact table), and every ``ruven query`` is a new process. The loaded database is 
 once, as a DuckDB file under the user cache folder, named by a digest of everything it is built
 from: ruven's code and SQL, DuckDB's version, whether withdrawn rows are shown, and every byte
 of the descriptor, schemas and data files. A later query over the very same bytes opens that
-file read-only instead of loading the CSVs again; any changed byte is another name, so the
+file read-only (:func:`ruven.db.connection.connect_for_query`) instead of loading the CSVs again; any changed byte is another name, so the
 answer is always the one a fresh load would give. ``RUVEN_CACHE=off`` turns it off; only the
 sandboxed (read-only) query uses it, and only the newest few files are kept.
 """
@@ -70,8 +70,8 @@ def key(pkg: DataPackage, include_withdrawn: bool) -> str | None:
     return h.hexdigest()
 
 
-def open_cached(pkg: DataPackage, include_withdrawn: bool) -> duckdb.DuckDBPyConnection | None:
-    """The cached database of these bytes, opened read-only, or None."""
+def cached(pkg: DataPackage, include_withdrawn: bool) -> Path | None:
+    """The kept database of these very bytes, if there is one (marked as the newest used)."""
     folder = cache_dir()
     k = key(pkg, include_withdrawn) if folder is not None else None
     if folder is None or k is None:
@@ -79,14 +79,11 @@ def open_cached(pkg: DataPackage, include_withdrawn: bool) -> duckdb.DuckDBPyCon
     path = folder / f"{k}.duckdb"
     if not path.is_file():
         return None
-    from ruven.db.connection import open_database
-
     try:
-        con = open_database(str(path), read_only=True)
-    except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never trusted
-        return None
-    os.utime(path)  # newest by use
-    return con
+        os.utime(path)  # newest by use
+    except OSError:
+        pass
+    return path
 
 
 def store(con: duckdb.DuckDBPyConnection, pkg: DataPackage, include_withdrawn: bool) -> None:
@@ -121,4 +118,4 @@ def _evict(folder: Path) -> None:
         old.with_suffix(".duckdb.wal").unlink(missing_ok=True)
 
 
-__all__ = ["cache_dir", "key", "open_cached", "store"]
+__all__ = ["cache_dir", "cached", "key", "store"]

@@ -230,7 +230,13 @@ def connect_for_query(package: str | os.PathLike[str] | DataPackage | None = Non
     from ruven.db import cache
 
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
-    con = cache.open_cached(pkg, include_withdrawn)
+    con = None
+    kept = cache.cached(pkg, include_withdrawn)
+    if kept is not None:
+        try:
+            con = open_database(str(kept), read_only=True)
+        except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never trusted
+            con = None
     if con is None:
         con = connect(pkg, include_withdrawn=include_withdrawn)
         cache.store(con, pkg, include_withdrawn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -179,6 +180,14 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True, tim
             raise QueryError(str(exc), _HINT) from exc
         raise QueryError(
             f"the query writes, and the query sandbox is read-only: {exc}",
+            "only queries run by default; pass --allow-external to write or export files",
+        ) from exc
+    except duckdb.InvalidInputException as exc:
+        if "read-only mode" not in str(exc):  # a write into the kept database (ruven.db.cache), opened read-only
+            raise QueryError(str(exc), _HINT) from exc
+        said = re.sub(r' on database "[^"]*" which is attached in read-only mode!?', "", str(exc))
+        raise QueryError(
+            f"the query writes, and the query sandbox is read-only: {said}",
             "only queries run by default; pass --allow-external to write or export files",
         ) from exc
     except duckdb.PermissionException as exc:
