@@ -153,8 +153,8 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
 class _TableCheck:
     """Layers 1 and 2 over one table, in parts when it is big (see :func:`ruven.validate.tables.parts`):
     each part's rows are checked and dropped, keeping only the columns that the checks across
-    rows (unique values, primary keys, references into the table itself, the pandera rules
-    that compare rows) and the other tables (referenced keys) need; those run once at the end."""
+    rows (unique values, primary keys, references, the pandera rules that compare rows) and the
+    other tables (referenced keys) need; those run once at the end."""
 
     def __init__(self, pkg: DataPackage, ctx: Any, key_fields: set[str], structural_on: bool, rules_on: bool, t: dict[str, float]) -> None:
         self.pkg, self.ctx, self.key_fields, self.t = pkg, ctx, key_fields, t
@@ -216,7 +216,7 @@ class _TableCheck:
         res = part.resource
         cols = set(self.key_fields) | set(res.primary_key)
         cols |= {f.name for f in res.fields if f.constraints.get("unique")}
-        cols |= {c for fk in res.foreign_keys if fk.resource == res.name for c in (fk.field, fk.reference_field)}
+        cols |= {c for fk in res.foreign_keys for c in ((fk.field, fk.reference_field) if fk.resource == res.name else (fk.field,))}
         if self.rules_on:
             cols |= rules.across_columns(part, self.ctx)
         return cols
