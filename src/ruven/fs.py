@@ -62,6 +62,21 @@ STALE_SECONDS = 3600
 _PID = re.compile(r"^\.?ruven-(?:[a-z]+-)?(\d+)-")
 
 
+def user_cache(kind: str) -> Path | None:
+    """The folder of one kind of ruven's caches (``findings``, ``db``): ``$RUVEN_CACHE_DIR/<kind>``,
+    else the platform's user cache folder (platformdirs: ``~/.cache/ruven`` on Linux,
+    ``~/Library/Caches/ruven`` on macOS, ``%LOCALAPPDATA%\\ruven\\Cache`` on Windows); None when
+    ``RUVEN_CACHE=off``."""
+    if os.environ.get("RUVEN_CACHE", "").lower() in ("off", "0", "no", "false"):
+        return None
+    base = os.environ.get("RUVEN_CACHE_DIR")
+    if not base:
+        from platformdirs import user_cache_dir
+
+        base = user_cache_dir("ruven", appauthor=False)
+    return Path(base) / kind
+
+
 def temp_prefix(label: str = "", *, hidden: bool = True) -> str:
     """``.ruven-<pid>-<label>-``: the start of a temporary name, so :func:`clean_stale` can
     tell whose it is (``hidden=False`` and a label such as ``validate`` give ``ruven-validate-<pid>-``)."""

@@ -29,15 +29,10 @@ KEEP = 3
 
 
 def cache_dir() -> Path | None:
-    """``$RUVEN_CACHE_DIR/db`` or the platform's user cache folder; None when the cache is off."""
-    if os.environ.get("RUVEN_CACHE", "").lower() in ("off", "0", "no", "false"):
-        return None
-    base = os.environ.get("RUVEN_CACHE_DIR")
-    if not base:
-        from platformdirs import user_cache_dir
+    """Where this cache lives (:func:`ruven.fs.user_cache`); None when ``RUVEN_CACHE=off``."""
+    from ruven.fs import user_cache
 
-        base = user_cache_dir("ruven", appauthor=False)
-    return Path(base) / "db"
+    return user_cache("db")
 
 
 @lru_cache(maxsize=1)

@@ -35,17 +35,10 @@ DATED_LAYERS = ("pandera",)
 
 
 def cache_dir() -> Path | None:
-    """``$RUVEN_CACHE_DIR``, else the user cache folder of the platform (platformdirs:
-    ``$XDG_CACHE_HOME/ruven`` or ``~/.cache/ruven`` on Linux, ``~/Library/Caches/ruven`` on
-    macOS, ``%LOCALAPPDATA%\\ruven\\Cache`` on Windows); None when ``RUVEN_CACHE=off``."""
-    if os.environ.get("RUVEN_CACHE", "").lower() in ("off", "0", "no", "false"):
-        return None
-    base = os.environ.get("RUVEN_CACHE_DIR")
-    if not base:
-        from platformdirs import user_cache_dir
+    """Where this cache lives (:func:`ruven.fs.user_cache`); None when ``RUVEN_CACHE=off``."""
+    from ruven.fs import user_cache
 
-        base = user_cache_dir("ruven", appauthor=False)
-    return Path(base) / "findings"
+    return user_cache("findings")
 
 
 def _update_file(h: hashlib._Hash, path: Path) -> None:
