@@ -211,7 +211,9 @@ class _Site:
     def permalink(self, row_id: str) -> str:
         return self.base_url + self.model.urls[row_id]
 
-    def row_page(self, res: Resource, row: dict[str, Any]) -> None:
+    def row_page(self, res: Resource, row: dict[str, Any], *, fact: bool = True) -> None:
+        """A row's permanent page; a reference row's (``fact=False``: an actor) has no summary,
+        sources or cite box."""
         from markupsafe import Markup
 
         from ruven.db.names import WITHDRAWN
@@ -220,11 +222,10 @@ class _Site:
 
         rid = str(row["id"])
         path = f"{res.name}/{rid}/index.html"
-        r = Renderer(self.model, _root(path), source_anchors=True)
-        sf = res.source_field
+        r = Renderer(self.model, _root(path), source_anchors=fact)
+        sf = res.source_field if fact else None
         sources = [e for i in (row.get(sf.name) or [] if sf is not None else []) if (e := r.source_entry(str(i))) is not None]
-        withdrawn = row.get(WITHDRAWN)
-        cite = cite_row(self.model, rid, self.permalink(rid), (self.date or "")[:4], self.authors)
+        withdrawn = row.get(WITHDRAWN) if fact else None
         self.page(
             path,
             "row.html.j2",
@@ -233,13 +234,13 @@ class _Site:
             res=res,
             row_id=rid,
             label=self.model.labels[rid],
-            summary=self.model.summaries.get(rid, ""),
+            summary=self.model.summaries.get(rid, "") if fact else "",
             withdrawn=link_ids(str(withdrawn), self.model.urls, r.root) if withdrawn else Markup(""),
             fields=r.fields(res, row),
             sources=sources,
             source_title=sf.title if sf is not None else "",
             related=r.referenced_by(rid),
-            cite=cite,
+            cite=cite_row(self.model, rid, self.permalink(rid), (self.date or "")[:4], self.authors) if fact else None,
             is_source=False,
         )
 
@@ -275,32 +276,6 @@ class _Site:
             for r in self.model.rows[res.name]
         ]
         self.page(path, "reference.html.j2", res.title, f"{res.name}/", res=res, rows=rows, csv=root + files[f"csv:{res.name}"])
-
-    def reference_row_page(self, res: Resource, row: dict[str, Any]) -> None:
-        from markupsafe import Markup
-
-        from ruven.site.pages import Renderer
-
-        rid = str(row["id"])
-        path = f"{res.name}/{rid}/index.html"
-        r = Renderer(self.model, _root(path))
-        self.page(
-            path,
-            "row.html.j2",
-            f"{rid}: {self.model.labels[rid]}",
-            f"{res.name}/",
-            res=res,
-            row_id=rid,
-            label=self.model.labels[rid],
-            summary="",
-            withdrawn=Markup(""),
-            fields=r.fields(res, row),
-            sources=[],
-            source_title="",
-            related=r.referenced_by(rid),
-            cite=None,
-            is_source=False,
-        )
 
     def sources_page(self, res: Resource, files: dict[str, str]) -> None:
         from ruven.site.pages import Renderer
@@ -435,7 +410,7 @@ def _build(
         else:
             site.reference_page(res, files)
             for row in model.rows[res.name]:
-                site.reference_row_page(res, row)
+                site.row_page(res, row, fact=False)
             rows[res.name] = len(model.rows[res.name])
     timings["pages"] = time.perf_counter() - t0
     say(f"site: {site.pages} pages written")
