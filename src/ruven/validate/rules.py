@@ -125,7 +125,8 @@ def check_table(table: Table, ctx: Context, scope: str = "all") -> list[Finding]
     from ruven.validate.tables import LINE
 
     res = table.resource
-    remember_citations(table, ctx)  # also the distinct ids of this frame's id lists, for their rules
+    if scope != "rows":  # a part's id lists are read once, with the whole table's (scope "across")
+        remember_citations(table, ctx)  # also the distinct ids of this frame's id lists, for their rules
     if table.df.height == 0:
         return []
     schema, by_id = build_schema(res, table, ctx, scope)
