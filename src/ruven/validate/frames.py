@@ -101,14 +101,7 @@ def list_width(df: pl.DataFrame, name: str, delimiter: str) -> int:
 
 def distinct_ids(df: pl.DataFrame, f: Field) -> pl.Series:
     """Every id cited in an id-list column, once."""
-    import polars as pl
-
-    width = list_width(df, f.name, f.delimiter)
-    if width > 16:
-        return df.get_column(f.name).str.split(f.delimiter).explode().unique()
-    cols = split_ids(pl.col(f.name), f.delimiter, width)
-    return df.select(pl.concat([c.alias("i") for c in cols]).unique()).get_column("i").drop_nulls()
-
+    return df.get_column(f.name).str.split(f.delimiter).explode().unique().drop_nulls()
 
 
 def normalize_url(col: pl.Expr) -> pl.Expr:

@@ -128,41 +128,45 @@ def _scan_bytes(res: Resource) -> Finding | None:
         crlf = crlf_line_ends(fh.read(1 << 16))  # record ends, not a CRLF inside a quoted cell
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
-        offset = 0
-        lines = 0
-        commas = 0
-        last = b""
+        offset = 0  # of the chunk in the file: lines are counted only to place a problem found
         while True:
             chunk = fh.read(1 << 24)
             if not chunk:
                 break
-            commas += chunk.count(b",")
-            last = chunk[-1:]
             nul = chunk.find(b"\x00")
             if nul >= 0:
-                return _f(res.name, rel, "source-error", f"{rel} contains a NUL byte", "remove the NUL character; it usually comes from a binary paste or a UTF-16 file", lines + chunk.count(b"\n", 0, nul) + 1)
+                return _f(res.name, rel, "source-error", f"{rel} contains a NUL byte", "remove the NUL character; it usually comes from a binary paste or a UTF-16 file", _line_at(res, offset + nul))
             if not chunk.isascii():
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     start = max(exc.start - len(decoder.getstate()[0]), 0)
-                    line = lines + chunk.count(b"\n", 0, start) + 1
+                    line = _line_at(res, offset + start)
                     bad = chunk[start : start + 4]
                     return _f(res.name, rel, "encoding-error", f"{rel} is not UTF-8: byte {bad[:1]!r} at line {line} (Latin-1 or Windows-1252 text?)", "re-save the file as UTF-8; `iconv -f latin1 -t utf-8` converts Latin-1", line, value=repr(bad))
             else:
                 decoder.reset()
-            lines += chunk.count(b"\n")
             offset += len(chunk)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return _f(res.name, rel, "encoding-error", f"{rel} is not UTF-8: it ends inside a multi-byte character", "re-save the file as UTF-8", lines + 1)
-    from ruven.validate.tables import remember_counts
-
-    remember_counts(res.path, lines, commas, last == b"\n")
+            return _f(res.name, rel, "encoding-error", f"{rel} is not UTF-8: it ends inside a multi-byte character", "re-save the file as UTF-8", _line_at(res, offset))
     if crlf:
         return _f(res.name, rel, "line-endings", f"{rel} has Windows line endings (CRLF)", "run `ruven fmt` to rewrite it with \\n line endings, so that git diffs show only real changes", 1, severity="warning")
     return None
+
+
+def _line_at(res: Resource, offset: int) -> int:
+    """The line of the byte at ``offset`` (1-based), counted only when a problem is found there."""
+    lines = 0
+    with res.path.open("rb") as fh:
+        while offset > 0:
+            chunk = fh.read(min(1 << 24, offset))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return lines + 1
 
 
 def descriptor_for_frictionless(pkg: DataPackage, resources: list[Resource]) -> dict[str, Any]:

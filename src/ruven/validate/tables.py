@@ -60,21 +60,8 @@ class Table:
         return self.df.height
 
 
-#: (path, size, mtime) -> (line breaks, commas, ends with a line break), from the preflight scan
-_COUNTS: dict[tuple[str, int, int], tuple[int, int, bool]] = {}
-
-
-def remember_counts(path: Path, newlines: int, commas: int, ends_with_newline: bool) -> None:
-    st = path.stat()
-    _COUNTS.clear()  # only the file being loaded next matters; keep memory flat
-    _COUNTS[(str(path), st.st_size, st.st_mtime_ns)] = (newlines, commas, ends_with_newline)
-
-
 def _counts(path: Path) -> tuple[int, int, bool]:
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key in _COUNTS:
-        return _COUNTS[key]
+    """(line breaks, commas, ends with a line break) of a file read whole."""
     newlines = commas = 0
     last = b""
     with path.open("rb") as fh:
@@ -173,7 +160,7 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
 
 #: A CSV larger than this is read and checked in parts of about this size, so that memory holds
 #: one part (and the few columns the whole-table checks need), not the whole table.
-PART_BYTES = 16 << 20
+PART_BYTES = 32 << 20
 
 
 class PartsRefused(Exception):
