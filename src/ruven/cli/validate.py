@@ -10,6 +10,7 @@ import click
 from ruven.cli.output import echo_json, format_option, package_option, parse_today, progress
 from ruven.report import LAYERS, ValidationReport
 from ruven.validate.layers import DEFAULT_LAYERS
+from ruven.validate.limit import PER_KIND
 
 
 @click.command()
@@ -24,10 +25,11 @@ from ruven.validate.layers import DEFAULT_LAYERS
     help="Run only this layer (repeatable) [default: all layers].",
 )
 @click.option("--data-docs", type=click.Path(file_okay=False), default=None, help="Also write Great Expectations' HTML Data Docs into this folder.")
-@click.option("--no-cache", is_flag=True, help="Run Great Expectations even if an earlier run saw the very same files (its findings are cached by content).")
+@click.option("--no-cache", is_flag=True, help="Check every table again, even those an earlier run saw with the very same bytes (findings are cached by content).")
+@click.option("--max-per-kind", type=click.IntRange(min=0), default=PER_KIND, show_default=True, metavar="N", help="List at most N rows of one kind of problem (code and field) per table in layers 1 and 2, and count the rest; 0 lists them all.")
 @click.option("--today", callback=parse_today, default=None, metavar="YYYY-MM-DD", help="Date that counts as today for the not-in-the-future checks.")
 @click.option("--watch", is_flag=True, help="Keep running: validate again each time a file of the package changes (Ctrl-C ends it).")
-def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...], data_docs: str | None, no_cache: bool, today: dt.date | None, watch: bool) -> int:
+def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...], data_docs: str | None, no_cache: bool, max_per_kind: int, today: dt.date | None, watch: bool) -> int:
     """Validate the package: descriptor, types, constraints, keys and the cross-table rules.
 
     Prints every problem as `path:line:field: message (code)` with a hint, then a summary.
@@ -47,13 +49,14 @@ def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...
       ruven validate --format github          # annotations in a GitHub workflow
       ruven validate --data-docs build/data-docs
       ruven validate --watch                  # edit a CSV in another window
+      ruven validate --max-per-kind 0         # every row of every problem, however many
     """
     from ruven.validate import validate_package
 
     chosen = [layer for layer in LAYERS if layer in layers] if layers else list(DEFAULT_LAYERS)
     if watch:
-        return _watch(package, fmt, strict, chosen, today, not no_cache)
-    report = validate_package(package, layers=chosen, today=today, cache=not no_cache, progress=lambda layer: progress(f"validating: {layer} layer"))
+        return _watch(package, fmt, strict, chosen, today, not no_cache, max_per_kind or None)
+    report = validate_package(package, layers=chosen, today=today, cache=not no_cache, progress=lambda layer: progress(f"validating: {layer} layer"), max_per_kind=max_per_kind or None)
     if data_docs:
         from ruven.validate.expectations import build_data_docs
 
@@ -62,14 +65,14 @@ def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...
     return 0 if report.ok(strict) else 1
 
 
-def _watch(package: str | None, fmt: str, strict: bool, layers: list[str], today: dt.date | None, cache: bool) -> int:
+def _watch(package: str | None, fmt: str, strict: bool, layers: list[str], today: dt.date | None, cache: bool, max_per_kind: int | None) -> int:
     from ruven.validate.watch import watch
 
     if fmt != "json":
         progress("validating, then watching the package's files (Ctrl-C to stop)")
     code = 0
     try:
-        for run in watch(package, layers=layers, today=today, cache=cache):
+        for run in watch(package, layers=layers, today=today, cache=cache, max_per_kind=max_per_kind):
             code = 3 if run.report is None else 0 if run.report.ok(strict) else 1  # before printing: Ctrl-C may come any time
             _show(run, fmt, strict)
     except KeyboardInterrupt:  # Ctrl-C during a validation ends the loop as cleanly as during the wait

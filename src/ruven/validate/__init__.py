@@ -10,6 +10,7 @@ from typing import Any
 
 from ruven.package import DataPackage
 from ruven.report import LAYERS, ValidationReport
+from ruven.validate.limit import PER_KIND, Limit
 
 ProgressFn = Callable[[str], None]
 
@@ -22,6 +23,7 @@ def validate_package(
     progress: ProgressFn | None = None,
     cache: bool = True,
     in_process: bool = False,
+    max_per_kind: int | None = PER_KIND,
 ) -> ValidationReport:
     """Run the requested layers over the package and return the finished report.
 
@@ -31,6 +33,8 @@ def validate_package(
     code and libraries (see :mod:`ruven.validate.cache`); a cached answer is never stale.
     Great Expectations runs in a child process (its import overlaps layers 1 and 2), or with
     ``in_process`` here (for a long-lived caller that keeps it imported: ``--watch``).
+    Layers 1 and 2 list at most ``max_per_kind`` rows of one kind of problem per table and
+    count the rest (:mod:`ruven.validate.limit`; None lists them all).
     """
     pkg = path if isinstance(path, DataPackage) else DataPackage.load(path, check_paths=False)
     from ruven.validate.layers import DEFAULT_LAYERS
@@ -44,7 +48,7 @@ def validate_package(
         from ruven.validate import cache as findings_cache
 
         digest = findings_cache.content_digest(pkg)
-        keys = {layer: findings_cache.key(digest, layer, today) for layer in order}
+        keys = {layer: findings_cache.key(digest, layer, today, max_per_kind) for layer in order}
         for layer in order:
             hit = findings_cache.load(keys[layer])
             if hit is not None:
@@ -53,7 +57,7 @@ def validate_package(
                 report.cached.append(layer)
                 report.timings[layer] = 0.0
     todo = [layer for layer in order if layer not in report.cached]
-    tables = TableCache(pkg, todo, today) if keys and todo else None
+    tables = TableCache(pkg, todo, today, max_per_kind) if keys and todo else None
     child = None
     if "expectations" in todo and len(todo) > 1 and not in_process and os.environ.get("RUVEN_GE_IN_PROCESS") != "1":
         from ruven.validate import expectations
@@ -62,7 +66,7 @@ def validate_package(
         if only is None or only:
             child = expectations.start(pkg, only)  # GE's import overlaps layers 1 and 2 on another core
     if "frictionless" in todo or "pandera" in todo:
-        _row_layers(pkg, report, todo, today, progress, tables)
+        _row_layers(pkg, report, todo, today, progress, tables, max_per_kind)
     if "expectations" in todo:
         if progress:
             progress("expectations")
@@ -100,7 +104,7 @@ def validate_package(
     return report.finalize()
 
 
-def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, progress: ProgressFn | None, tables: TableCache | None = None) -> None:
+def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, progress: ProgressFn | None, tables: TableCache | None = None, max_per_kind: int | None = PER_KIND) -> None:
     """Layers 1 and 2 in one pass over the tables: each CSV is parsed once, checked by the
     structural engine, then by the pandera rules, then dropped (only the key columns and the
     small reference tables stay), so memory holds one big table at a time."""
@@ -134,7 +138,7 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     for res in keys.load_order(pkg, safe):
         hit_s = tables.hit("frictionless", res.name) if tables and structural_on else None
         hit_r = tables.hit("pandera", res.name) if tables and rules_on else None
-        check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t)
+        check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t, Limit(res.name, res.relpath, max_per_kind))
         check.run(res, whole=rules.keep_whole(pkg, res))
         report.rows[res.name] = check.rows
         for layer, hit, found in (("frictionless", hit_s, check.structural), ("pandera", hit_r, check.rules)):
@@ -156,8 +160,9 @@ class _TableCheck:
     rows (unique values, primary keys, references, the pandera rules that compare rows) and the
     other tables (referenced keys) need; those run once at the end."""
 
-    def __init__(self, pkg: DataPackage, ctx: Any, key_fields: set[str], structural_on: bool, rules_on: bool, t: dict[str, float]) -> None:
+    def __init__(self, pkg: DataPackage, ctx: Any, key_fields: set[str], structural_on: bool, rules_on: bool, t: dict[str, float], limit: Limit) -> None:
         self.pkg, self.ctx, self.key_fields, self.t = pkg, ctx, key_fields, t
+        self.limit = limit
         self.structural_on, self.rules_on = structural_on, rules_on
         self.structural: list[Any] = []
         self.rules: list[Any] = []
@@ -173,7 +178,10 @@ class _TableCheck:
                 self._parts(res, parts(res))
         except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole
             self.structural, self.rules, self.rows = [], [], 0
+            self.limit = Limit(self.limit.resource, self.limit.path, self.limit.per_kind)
             self._whole(load(res))
+        self.structural.extend(self.limit.findings("frictionless"))
+        self.rules.extend(self.limit.findings("pandera"))
 
     def _whole(self, table: Any) -> None:
         """A table read whole: every check at once."""
@@ -227,13 +235,13 @@ class _TableCheck:
         t, ctx = self.t, self.ctx
         t1 = time.perf_counter()
         if self.structural_on:
-            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header))
+            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header, limit=self.limit))
         t2 = time.perf_counter()
         t["frictionless"] += t2 - t1
         if keys is not None:
             ctx.keys.update(keys)
         if self.rules_on:
-            self.rules.extend(rules.check_table(table, ctx, scope=scope))
+            self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit))
         elif scope != "across":
             rules.remember_citations(table, ctx)
         if scope == "all" and rules.keep_whole(self.pkg, table.resource):
@@ -251,11 +259,11 @@ class TableCache:
     """The per-table level of :mod:`ruven.validate.cache` for one run: which tables of which
     layer can take their findings from an earlier run, and storing the fresh ones."""
 
-    def __init__(self, pkg: DataPackage, layers: list[str], today: dt.date) -> None:
+    def __init__(self, pkg: DataPackage, layers: list[str], today: dt.date, max_per_kind: int | None = PER_KIND) -> None:
         from ruven.validate import cache as findings_cache
 
         self._cache = findings_cache
-        self._keys = findings_cache.table_keys(pkg, layers, today)
+        self._keys = findings_cache.table_keys(pkg, layers, today, max_per_kind)
         self._hits: dict[tuple[str, str], list[Any]] = {}
         for (layer, name), k in self._keys.items():
             entry = findings_cache.load(k)

@@ -114,7 +114,7 @@ def referred(pkg: DataPackage, res: Resource) -> set[str]:
     return out
 
 
-def table_keys(pkg: DataPackage, layers: list[str], today: dt.date) -> dict[tuple[str, str], str]:
+def table_keys(pkg: DataPackage, layers: list[str], today: dt.date, max_per_kind: int | None = None) -> dict[tuple[str, str], str]:
     """``(layer, table) -> key`` for every table of the package (see the module's text)."""
     base_h = hashlib.sha256()
     base(base_h)
@@ -130,14 +130,15 @@ def table_keys(pkg: DataPackage, layers: list[str], today: dt.date) -> dict[tupl
         for layer in layers:
             dated = today.isoformat() if layer in DATED_LAYERS else ""
             h = base_h.copy()
-            h.update(f"table\0{layer}\0{dated}\0{res.name}\0{deps}".encode())
+            h.update(f"table\0{layer}\0{dated}\0{res.name}\0{deps}\0{max_per_kind}".encode())
             out[(layer, res.name)] = h.hexdigest()
     return out
 
 
-def key(digest: str, layer: str, today: dt.date) -> str:
+def key(digest: str, layer: str, today: dt.date, max_per_kind: int | None = None) -> str:
+    """A layer's key; the findings also depend on how many of one kind are listed."""
     dated = today.isoformat() if layer in DATED_LAYERS else ""
-    return hashlib.sha256(f"{digest}\0{layer}\0{dated}".encode()).hexdigest()
+    return hashlib.sha256(f"{digest}\0{layer}\0{dated}\0{max_per_kind}".encode()).hexdigest()
 
 
 @dataclass

@@ -49,6 +49,7 @@ from ruven.validate import codes
 from ruven.validate import messages as M
 from ruven.validate.derive import NUM, Rule, derive_rules
 from ruven.validate.frames import Context, Memo, distinct_ids, not_in
+from ruven.validate.limit import Limit
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -115,7 +116,7 @@ def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all") 
     return schema, by_id
 
 
-def check_table(table: Table, ctx: Context, scope: str = "all") -> list[Finding]:
+def check_table(table: Table, ctx: Context, scope: str = "all", limit: Limit | None = None) -> list[Finding]:
     """Run the derived pandera schema over one table (or, by ``scope``, over a part of a big
     table, or over the columns of the whole table that the rules across rows need); failure
     cases become Findings."""
@@ -138,6 +139,13 @@ def check_table(table: Table, ctx: Context, scope: str = "all") -> list[Finding]
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc.filter(pl.col("check").is_in(list(by_id)) & pl.col("index").is_not_null())
+        if limit is not None and fc.height:  # at most the budget of rows of one kind (see ruven.validate.limit)
+            fc = fc.sort("index", maintain_order=True)
+            listed = {}
+            for check, n in fc.group_by("check", maintain_order=True).len().iter_rows():
+                rule = by_id[check]
+                listed[check] = limit.take(LAYER, rule.code, rule.field, n, rule.severity)
+            fc = fc.filter(pl.int_range(pl.len()).over("check") < pl.col("check").replace_strict(listed, return_dtype=pl.Int64))
         lines = table.df.get_column(LINE)
         for check, index in fc.select("check", "index").iter_rows():
             rule = by_id[check]

@@ -14,6 +14,7 @@ from ruven.package import DataPackage, Field, Resource
 from ruven.report import Finding
 from ruven.validate import codes
 from ruven.validate.keys import key_fields, keys_of, load_order
+from ruven.validate.limit import Limit
 from ruven.validate.messages import contract_finding as make
 from ruven.validate.preflight import metadata, preflight
 
@@ -96,12 +97,13 @@ def _regex(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.Series | None], scope: str = "all", header: bool = True) -> list[Finding]:
+def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.Series | None], scope: str = "all", header: bool = True, limit: Limit | None = None) -> list[Finding]:
     """Every row check of frictionless over one table, vectorised; ``keys`` holds referenced columns.
 
     A big table is checked part by part (``scope="rows"``, the header with the first part
     only), then once over the columns of the whole table that compare rows with each other:
-    unique values, primary keys and references into the table itself (``scope="across"``)."""
+    unique values, primary keys and references into the table itself (``scope="across"``).
+    With ``limit``, at most its budget of rows of one kind is listed (:mod:`ruven.validate.limit`)."""
     import polars as pl
 
     from ruven.validate.tables import CELLS, LINE, MAX_CELL_CHARS
@@ -185,9 +187,11 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
     masks = [m.alias(f"__m{i}__") for i, (_, _, _, m) in enumerate(checks)]
     smasks = [m.alias(f"__s{i}__") for i, (_, _, m) in enumerate(shape)]
     long_rows = [pl.col(CELLS) > width] if table.ragged else []
-    flagged = df.with_columns(blank.alias("__blank__"), *masks, *smasks).filter(
-        pl.any_horizontal([pl.col(f"__m{i}__") for i in range(len(masks))] + [pl.col(f"__s{i}__") for i in range(len(smasks))] + long_rows + [pl.lit(False)])
-    )
+    any_flag = [pl.col(f"__m{i}__") for i in range(len(masks))] + [pl.col(f"__s{i}__") for i in range(len(smasks))] + long_rows + [pl.lit(False)]
+    flagged = df.with_columns(blank.alias("__blank__"), *masks, *smasks).filter(pl.any_horizontal(any_flag))
+    if limit is not None and flagged.height:
+        kinds = [("__blank__", "blank-row", "")] + [(f"__m{i}__", code, fname) for i, (code, fname, _, _) in enumerate(checks)] + [(f"__s{i}__", code, fname) for i, (code, fname, _) in enumerate(shape)]
+        flagged = _within_limit(flagged, limit, kinds, any_flag)
     extra = dict(table.extra_cells)
     for row in flagged.iter_rows(named=True):
         line = row[LINE]
@@ -219,6 +223,25 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         for cell in extra.get(line, []):
             out.append(make(pkg, res, "extra-cell", line, "", cell))
     return out
+
+
+def _within_limit(flagged: pl.DataFrame, limit: Limit, kinds: list[tuple[str, str, str]], any_flag: list[pl.Expr]) -> pl.DataFrame:
+    """The flagged rows, each kind's flags (mask column, code, field) cut to what ``limit``
+    still lists; the rows beyond are counted there. A blank row stands for every other problem
+    of its row, so a blank row left out leaves out its row."""
+    import polars as pl
+
+    blank = pl.col("__blank__")
+    flags = [blank if c == "__blank__" else pl.col(c) & ~blank for c, _, _ in kinds]
+    counts = flagged.select([f.sum().alias(c) for f, (c, _, _) in zip(flags, kinds, strict=True)]).row(0)
+    cut = []
+    for flag, (c, code, fname), n in zip(flags, kinds, counts, strict=True):
+        if n and (listed := limit.take(LAYER, code, fname, int(n))) < n:
+            cut.append((flag & (flag.cast(pl.UInt32).cum_sum() <= listed)).alias(c))
+    if not cut:
+        return flagged
+    dropped_blank = blank & ~next((e for e in cut if e.meta.output_name() == "__blank__"), blank)
+    return flagged.filter(~dropped_blank).with_columns(cut).filter(pl.any_horizontal([blank, *any_flag]))
 
 
 def _value_checks(df: pl.DataFrame, f: Field, col: pl.Expr, present: pl.Expr, checks: list[tuple[str, str, str, pl.Expr]], slow_bad: dict[str, set[str]]) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from ruven.errors import RuvenError
 from ruven.package import DataPackage, find_package, paths
 from ruven.report import ValidationReport
+from ruven.validate.limit import PER_KIND
 
 
 @dataclass
@@ -52,6 +53,7 @@ def watch(
     today: dt.date | None = None,
     cache: bool = True,
     stop: object | None = None,
+    max_per_kind: int | None = PER_KIND,
 ) -> Iterator[Run]:
     """Yield a :class:`Run` now and after every change, until ``stop`` (a ``threading.Event``)
     is set or Ctrl-C; the caller prints them."""
@@ -74,7 +76,7 @@ def watch(
             pkg = DataPackage.load(descriptor, check_paths=False)
             files = watched_files(pkg)
             before = {f: before.get(f) or _stat(f) for f in files}
-            report = validate_package(pkg, layers=layers, today=today, cache=cache, in_process=True)
+            report = validate_package(pkg, layers=layers, today=today, cache=cache, in_process=True, max_per_kind=max_per_kind)
             yield Run(report, time.perf_counter() - t0, changed)
         except RuvenError as exc:  # the descriptor is mid-edit: say so and wait for the fix
             yield Run(None, time.perf_counter() - t0, changed, exc)
