@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -135,11 +136,20 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
 
     ctx = rules.Context(pkg, today)
     needed = keys.key_fields(pkg)
-    for res in keys.load_order(pkg, safe):
-        hit_s = tables.hit("frictionless", res.name) if tables and structural_on else None
-        hit_r = tables.hit("pandera", res.name) if tables and rules_on else None
-        check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t, Limit(res.name, res.relpath, max_per_kind))
-        check.run(res, whole=rules.keep_whole(pkg, res))
+    checks = []
+    across = _Across()
+    try:
+        for res in keys.load_order(pkg, safe):
+            hit_s = tables.hit("frictionless", res.name) if tables and structural_on else None
+            hit_r = tables.hit("pandera", res.name) if tables and rules_on else None
+            check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t, Limit(res.name, res.relpath, max_per_kind))
+            check.run(res, whole=rules.keep_whole(pkg, res), across=across)
+            checks.append((res, check, hit_s, hit_r))
+        across.wait()
+    finally:
+        across.close()
+    for res, check, hit_s, hit_r in checks:
+        check.finish()
         report.rows[res.name] = check.rows
         for layer, hit, found in (("frictionless", hit_s, check.structural), ("pandera", hit_r, check.rules)):
             if layer not in order or (layer == "frictionless" and not structural_on):
@@ -168,18 +178,27 @@ class _TableCheck:
         self.rules: list[Any] = []
         self.rows = 0
 
-    def run(self, res: Any, whole: bool) -> None:
-        from ruven.validate.tables import PartsRefused, in_parts, load, parts
+    def run(self, res: Any, whole: bool, across: _Across) -> None:
+        """The row checks now; the checks across rows (which need the keys of the tables this
+        one refers to) handed to ``across``, which runs them in the tables' order while this
+        thread reads the next table. A table kept ``whole`` (a reference table) waits for
+        ``across`` and is checked at once."""
+        from ruven.validate.tables import PartsRefused, load, parts
 
+        if whole:
+            across.wait()
+            self._whole(load(res))
+            return
         try:
-            if whole or not in_parts(res):
-                self._whole(load(res))
-            else:
-                self._parts(res, parts(res))
+            self._parts(res, parts(res), across)
         except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole
             self.structural, self.rules, self.rows = [], [], 0
             self.limit = Limit(self.limit.resource, self.limit.path, self.limit.per_kind)
+            across.wait()
             self._whole(load(res))
+
+    def finish(self) -> None:
+        """After every check ran: the counts of the rows of one kind left out (the limit)."""
         self.structural.extend(self.limit.findings("frictionless"))
         self.rules.extend(self.limit.findings("pandera"))
 
@@ -190,8 +209,9 @@ class _TableCheck:
         self.rows = table.df.height
         self._rows(table, "all", header=True, keys=keys.keys_of(table, self.key_fields))
 
-    def _parts(self, res: Any, tables: Any) -> None:
-        """A big table: each part's row checks as it is read, the checks across rows at the end."""
+    def _parts(self, res: Any, tables: Any, across: _Across) -> None:
+        """Each part's row checks as it is read (one part for a table up to ``PART_BYTES``), the
+        checks across rows once over the columns they need, by ``across``."""
         import polars as pl
 
         from ruven.validate import keys
@@ -215,7 +235,7 @@ class _TableCheck:
             return
         whole_table = Table(res, first.labels, pl.concat(kept, rechunk=False), [c for c in first.fields if c in columns])
         del kept, first
-        self._rows(whole_table, "across", header=False, keys=keys.keys_of(whole_table, self.key_fields))
+        across.submit(lambda: self._rows(whole_table, "across", header=False, keys=keys.keys_of(whole_table, self.key_fields)))
 
     def _across(self, part: Any) -> set[str]:
         """The columns the checks across rows and the other tables read."""
@@ -237,16 +257,66 @@ class _TableCheck:
         if self.structural_on:
             self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header, limit=self.limit))
         t2 = time.perf_counter()
-        t["frictionless"] += t2 - t1
         if keys is not None:
             ctx.keys.update(keys)
         if self.rules_on:
             self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit))
-        elif scope != "across":
-            rules.remember_citations(table, ctx)
+        elif scope != "across":  # the table's pandera findings are cached, but its citations count
+            rules.remember_citations(table, ctx, keep=False)
         if scope == "all" and rules.keep_whole(self.pkg, table.resource):
             ctx.tables[table.resource.name] = table
-        t["pandera"] += time.perf_counter() - t2
+        with _CLOCK:  # two threads add to the layers' seconds
+            t["frictionless"] += t2 - t1
+            t["pandera"] += time.perf_counter() - t2
+
+
+_CLOCK = threading.Lock()
+
+
+class _Across:
+    """One thread that runs the checks across rows, table after table in the order handed in,
+    while the caller reads and checks the next table's rows: polars (and so most of each check)
+    runs without holding Python's GIL, so the two overlap on two cores. ``wait`` returns when
+    all handed in ran, raising what one of them raised. ``RUVEN_THREADS=1`` runs each at once,
+    in the caller's thread."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if os.environ.get("RUVEN_THREADS") != "1":
+            self._thread = threading.Thread(target=self._loop, name="ruven-across", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                if self._error is None:
+                    job()
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by wait()
+                self._error = exc
+            finally:
+                self._jobs.task_done()
+        self._jobs.task_done()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        if self._thread is None:
+            job()
+        else:
+            self._jobs.put(job)
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._jobs.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
 
 
 def _store(report: ValidationReport, t: dict[str, float], order: list[str]) -> None:

@@ -169,15 +169,20 @@ def _accepted_number(f: Any) -> pl.Expr:
     return num
 
 
-def remember_citations(table: Table, ctx: Context) -> None:
-    ctx.distinct.clear()
+def remember_citations(table: Table, ctx: Context, keep: bool = True) -> None:
+    """The sources this frame's id lists cite (for ``uncited-source``) and, with ``keep``, the
+    distinct ids of its id lists, for their rules (``ctx.distinct``, replaced whole: another
+    thread may be checking another table's id lists)."""
+    distinct = {}
     for f in table.resource.fields:
         if f.is_id_list and f.name in table.df.columns and table.df.height:
-            ctx.distinct[f.name] = distinct_ids(table.df, f)
+            distinct[f.name] = distinct_ids(table.df, f)
         if f.is_id_list and f.cites_sources:
-            ids = ctx.distinct[f.name].to_list() if f.name in ctx.distinct else []
+            ids = distinct[f.name].to_list() if f.name in distinct else []
             for ref in f.list_references:
                 ctx.cited.setdefault(ref, set()).update(ids)
+    if keep:
+        ctx.distinct = distinct
 
 
 def _finding(res: Resource, rule: Rule, line: int, row: dict[str, Any], ctx: Context) -> Finding:

@@ -151,12 +151,13 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         return dupes_cache[name]
 
     slow_bad: dict[str, set[str]] = {}
+    distinct = few_distinct(df, [f.name for f in fields]) if rows else {}
     for f in fields:
         col = pl.col(f.name)
         present = ~is_missing[f.name]
         c = f.constraints
         if rows:
-            _value_checks(df, f, col, present, checks, slow_bad)
+            _value_checks(df, f, col, present, checks, slow_bad, distinct.get(f.name))
         if across and c.get("unique"):
             checks.append(("unique-error", f.name, "", present & ~_first_occurrence(col, present) if has_dupes(f.name) else pl.lit(False)))
     pk = [n for n in res.primary_key if n in table.fields and n in df.columns]
@@ -244,7 +245,7 @@ def _within_limit(flagged: pl.DataFrame, limit: Limit, kinds: list[tuple[str, st
     return flagged.filter(~dropped_blank).with_columns(cut).filter(pl.any_horizontal([blank, *any_flag]))
 
 
-def _value_checks(df: pl.DataFrame, f: Field, col: pl.Expr, present: pl.Expr, checks: list[tuple[str, str, str, pl.Expr]], slow_bad: dict[str, set[str]]) -> None:
+def _value_checks(df: pl.DataFrame, f: Field, col: pl.Expr, present: pl.Expr, checks: list[tuple[str, str, str, pl.Expr]], slow_bad: dict[str, set[str]], distinct: pl.Series | None = None) -> None:
     """The checks of one cell on its own (required, type, constraints, size), into ``checks``."""
     from ruven.validate.tables import MAX_CELL_CHARS
 
@@ -283,7 +284,7 @@ def _value_checks(df: pl.DataFrame, f: Field, col: pl.Expr, present: pl.Expr, ch
         checks.append(("constraint-error", f.name, "maxLength", valid & (col.str.len_chars() > int(c["maxLength"]))))
     checks.append(("source-error", f.name, "cell-size", col.str.len_bytes() > MAX_CELL_CHARS))
     value_checks, checks = checks, row_checks
-    checks.extend(_by_distinct_values(df, f.name, value_checks))
+    checks.extend(value_checks if distinct is None else _by_distinct_values(distinct, f.name, value_checks))
 
 
 #: A column whose first rows hold at most this many distinct values is checked value by value.
@@ -292,19 +293,27 @@ FEW_DISTINCT = 5_000
 DISTINCT_MIN_ROWS = 50_000
 
 
-def _by_distinct_values(df: pl.DataFrame, name: str, value_checks: list[tuple[str, str, str, pl.Expr]]) -> list[tuple[str, str, str, pl.Expr]]:
-    """Value checks of one column. Most columns (dates, enums, numbers, ids of a small table) hold
-    few distinct values: evaluate the checks on those, then mark only the rows holding a bad one."""
+def few_distinct(df: pl.DataFrame, names: list[str]) -> dict[str, pl.Series]:
+    """The distinct values of each column of ``names`` that holds few (dates, enums, numbers,
+    ids of a small table), found in two passes over all the columns at once (polars spreads the
+    columns over the cores); columns of mostly different values are left out."""
     import polars as pl
 
-    if df.height < DISTINCT_MIN_ROWS:
-        return value_checks
-    column = df.get_column(name)
-    if column.head(20_000).n_unique() > FEW_DISTINCT:
-        return value_checks
-    distinct = column.unique()
-    if distinct.len() > 20 * FEW_DISTINCT:
-        return value_checks
+    if df.height < DISTINCT_MIN_ROWS or not names:
+        return {}
+    head = df.head(20_000).select([pl.col(n).n_unique() for n in names]).row(0)
+    few = [n for n, k in zip(names, head, strict=True) if k <= FEW_DISTINCT]
+    if not few:
+        return {}
+    values = df.select([pl.col(n).unique().implode() for n in few]).row(0)
+    return {n: pl.Series(n, v, dtype=pl.String) for n, v in zip(few, values, strict=True) if len(v) <= 20 * FEW_DISTINCT}
+
+
+def _by_distinct_values(distinct: pl.Series, name: str, value_checks: list[tuple[str, str, str, pl.Expr]]) -> list[tuple[str, str, str, pl.Expr]]:
+    """Value checks of one column decided on its distinct values: evaluate the checks on those,
+    then mark only the rows holding a bad one."""
+    import polars as pl
+
     small = pl.DataFrame({name: distinct})
     flags = small.select([mask.alias(f"__v{i}__") for i, (_, _, _, mask) in enumerate(value_checks)])
     out = []
