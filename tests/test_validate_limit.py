@@ -107,3 +107,16 @@ def test_cli_option_and_its_default(broken: Path) -> None:
     assert sum(f["line"] is None for f in listed) == 1
     code, out, err = run_cli("validate", "--package", str(broken), "--max-per-kind", "-1")
     assert code == 2 and "-1" in (out + err)
+
+
+def test_great_expectations_rows_are_limited_too(broken: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    shutil.copytree(broken, pkg)
+    path = pkg / "data" / "deployments.csv"
+    pl.read_csv(path, infer_schema=False).with_columns(personnel_best=pl.lit("6000")).write_csv(path)
+    report = validate_package(pkg, layers=["expectations"], today=TODAY, cache=False, max_per_kind=7)
+    found = _kind(report, "implausible-value", "personnel_best")
+    assert [f.line for f in found if f.line is not None] == list(range(2, 9))
+    assert ["393 more rows of data/deployments.csv" in f.message for f in found if f.line is None] == [True]
+    every = validate_package(pkg, layers=["expectations"], today=TODAY, cache=False, max_per_kind=None)
+    assert len(_kind(every, "implausible-value", "personnel_best")) == 400

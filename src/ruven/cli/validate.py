@@ -26,7 +26,7 @@ from ruven.validate.limit import PER_KIND
 )
 @click.option("--data-docs", type=click.Path(file_okay=False), default=None, help="Also write Great Expectations' HTML Data Docs into this folder.")
 @click.option("--no-cache", is_flag=True, help="Check every table again, even those an earlier run saw with the very same bytes (findings are cached by content).")
-@click.option("--max-per-kind", type=click.IntRange(min=0), default=PER_KIND, show_default=True, metavar="N", help="List at most N rows of one kind of problem (code and field) per table in layers 1 and 2, and count the rest; 0 lists them all.")
+@click.option("--max-per-kind", type=click.IntRange(min=0), default=PER_KIND, show_default=True, metavar="N", help="List at most N rows of one kind of problem (code and field) per table, and count the rest; 0 lists them all.")
 @click.option("--today", callback=parse_today, default=None, metavar="YYYY-MM-DD", help="Date that counts as today for the not-in-the-future checks.")
 @click.option("--watch", is_flag=True, help="Keep running: validate again each time a file of the package changes (Ctrl-C ends it).")
 def validate(package: str | None, fmt: str, strict: bool, layers: tuple[str, ...], data_docs: str | None, no_cache: bool, max_per_kind: int, today: dt.date | None, watch: bool) -> int:

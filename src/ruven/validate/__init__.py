@@ -11,7 +11,7 @@ from typing import Any
 
 from ruven.package import DataPackage
 from ruven.report import LAYERS, ValidationReport
-from ruven.validate.limit import PER_KIND, Limit
+from ruven.validate.limit import PER_KIND, Limit, cap
 
 ProgressFn = Callable[[str], None]
 
@@ -34,8 +34,8 @@ def validate_package(
     code and libraries (see :mod:`ruven.validate.cache`); a cached answer is never stale.
     Great Expectations runs in a child process (its import overlaps layers 1 and 2), or with
     ``in_process`` here (for a long-lived caller that keeps it imported: ``--watch``).
-    Layers 1 and 2 list at most ``max_per_kind`` rows of one kind of problem per table and
-    count the rest (:mod:`ruven.validate.limit`; None lists them all).
+    Each layer lists at most ``max_per_kind`` rows of one kind of problem per table and counts
+    the rest (:mod:`ruven.validate.limit`; None lists them all).
     """
     pkg = path if isinstance(path, DataPackage) else DataPackage.load(path, check_paths=False)
     from ruven.validate.layers import DEFAULT_LAYERS
@@ -84,6 +84,7 @@ def validate_package(
             seconds = time.perf_counter() - t0
         else:
             findings, seconds = [], 0.0
+        findings = cap(findings, "expectations", max_per_kind)
         report.extend(findings)
         report.timings["expectations"] = seconds
         if tables:

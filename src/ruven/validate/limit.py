@@ -54,3 +54,24 @@ class Limit:
             hint = "fix the rows listed (they usually share one cause) and validate again, or list every row with `ruven validate --max-per-kind 0`"
             out.append(codes.make(code, self.resource, self.path, None, field, "", message, hint, layer=layer, severity=self.severity.get((lay, code, field), "")))
         return out
+
+
+def cap(findings: list[Finding], layer: str, per_kind: int | None = PER_KIND) -> list[Finding]:
+    """A layer's findings with at most ``per_kind`` rows of one kind per table listed (the first
+    lines), the rest counted as :class:`Limit` does: for a layer that reports every row first
+    (Great Expectations' unexpected rows)."""
+    if per_kind is None:
+        return findings
+    kinds: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        kinds.setdefault((f.resource, f.code, f.field), []).append(f)
+    out: list[Finding] = []
+    for (resource, code, field), found in kinds.items():
+        rows = sorted((f for f in found if f.line is not None), key=lambda f: f.line or 0)
+        if len(rows) <= per_kind:
+            out.extend(found)
+            continue
+        limit = Limit(resource, rows[0].path, per_kind)
+        limit.take(layer, code, field, len(rows), rows[0].severity)
+        out.extend([f for f in found if f.line is None] + rows[:per_kind] + limit.findings(layer))
+    return out
