@@ -199,13 +199,16 @@ def parts(resource: Resource) -> Iterator[Table]:
 
 
 def _records(fh: Any, size: int) -> Iterator[bytes]:
-    """Runs of whole records of about ``size`` bytes: each ends at a line break outside quotes
-    (an even number of quotes before it since the start of the run)."""
-    rest = b""
+    """Runs of whole records of about ``size`` bytes, from where ``fh`` stands: each ends at a
+    line break outside quotes (an even number of quotes before it since the start of the run).
+    Once a run's end is found it is read again by itself (from the OS's cache) rather than cut
+    out of the block as a copy, so memory holds one run at a time."""
+    start = fh.tell()
+    want = size
     while True:
-        block = fh.read(size)
-        data = rest + block
-        if not block:
+        fh.seek(start)
+        data = fh.read(want)
+        if len(data) < want:  # the end of the file: the rest is whole records
             if data:
                 yield data
             return
@@ -215,13 +218,17 @@ def _records(fh: Any, size: int) -> Iterator[bytes]:
             if cut == 0 or data.count(b'"', 0, cut) % 2 == 0:
                 break
             cut -= 1
-        if cut == 0:  # one record longer than the block: read on
-            rest = data
+        if cut == 0:  # one record longer than the block: read more at once
+            want *= 2
             continue
-        rest, chunk = data[cut:], data[:cut]
+        if cut < len(data):
+            del data
+            fh.seek(start)
+            data = fh.read(cut)
+        start += cut
+        want = size
+        yield data
         del data
-        yield chunk
-        del chunk
 
 
 def _load_python(resource: Resource, data: bytes) -> Table:
