@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, copy_package, read_csv, run_cli, set_cell
+from conftest import REPO, copy_package, copy_repo_package, read_csv, run_cli, set_cell
 from ruven.package import DataPackage
+from ruven.validate import validate_package
 
 SUITES = sorted((REPO / "validation").glob("*.json"))
 
@@ -138,3 +139,21 @@ def test_mini_passes_every_layer(mini: Path) -> None:
     doc = json.loads(out)
     assert rc == 0, doc["findings"]
     assert doc["layers"] == ["frictionless", "pandera", "expectations"]
+
+
+@pytest.mark.parametrize("line_break", [False, True])
+def test_rows_are_placed_on_their_physical_line(tmp_path: Path, line_break: bool) -> None:
+    """GE reads only the suite's columns of a plain file (one line per record); a line break
+    inside a cell sends it to the reading that counts them, so the line stays the physical one."""
+    pkg = copy_repo_package(tmp_path)
+    path = pkg / "data" / "deployments.csv"
+    rows = read_csv(path)
+    if line_break:
+        set_cell(path, rows[0]["id"], "notes", "first line\nsecond line")
+    set_cell(path, rows[-1]["id"], "personnel_best", "9000")
+    text = path.read_text(encoding="utf-8")
+    physical = text[: text.index("\n" + rows[-1]["id"] + ",")].count("\n") + 2
+    assert physical == len(rows) + 1 + line_break
+    report = validate_package(pkg, layers=["expectations"], cache=False)
+    found = [(f.line, f.value) for f in report.findings if (f.resource, f.code, f.field) == ("deployments", "implausible-value", "personnel_best")]
+    assert found == [(physical, "9000")]

@@ -52,7 +52,12 @@ def _quiet_gx() -> Iterator[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import great_expectations as gx
+        from great_expectations.execution_engine import pandas_execution_engine
 
+        # GE fingerprints every in-memory frame under 1 GB by hashing all its cells, for batch
+        # markers that ruven never reads; at 1M rows a text column costs it over a second, twice
+        # a table. Frames handed over at run time are fingerprinted by nothing else.
+        pandas_execution_engine.HASH_THRESHOLD = 0
         yield gx
 
 
@@ -88,11 +93,13 @@ def _frame(res: Resource, columns: set[str]) -> Any:
     from ruven.validate.tables import PartsRefused, load, parts
 
     keep = [TLINE, *sorted(columns)]
-    try:  # a big table part by part, keeping only the suite's columns
-        df = pl.concat([part.df.select([c for c in keep if c in part.df.columns]) for part in parts(res)])
-    except PartsRefused:
-        table = load(res)
-        df = table.df.select([c for c in keep if c in table.df.columns])
+    df = _plain_columns(res, sorted(columns))
+    if df is None:
+        try:  # a big table part by part, keeping only the suite's columns
+            df = pl.concat([part.df.select([c for c in keep if c in part.df.columns]) for part in parts(res)])
+        except PartsRefused:
+            table = load(res)
+            df = table.df.select([c for c in keep if c in table.df.columns])
     exprs = []
     for name in sorted(columns):
         if name not in df.columns:
@@ -109,6 +116,34 @@ def _frame(res: Resource, columns: set[str]) -> Any:
         exprs.append(e.alias(name))
     out = df.select(*exprs, pl.col(TLINE).alias(LINE))
     return out.to_pandas()
+
+
+def _plain_columns(res: Resource, columns: list[str]) -> Any:
+    """Only the suite's columns, read by polars without the others, when the file is plain:
+    its header is the schema's field names, and it has exactly one line per record (no line
+    break inside a cell, no blank line), so that a record's line is its index + 2. Else None:
+    the caller reads the table as layers 1 and 2 do, line breaks in cells counted."""
+    import polars as pl
+
+    from ruven.validate.tables import LINE as TLINE
+    from ruven.validate.tables import _header
+
+    labels = _header(res.path)
+    if labels != res.field_names or not set(columns) <= set(labels):
+        return None
+    try:
+        df = pl.read_csv(res.path, columns=columns or labels[:1], infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=False, quote_char='"', raise_if_empty=False)
+    except Exception:  # noqa: BLE001 - any refusal: the exact reading decides
+        return None
+    newlines = 0
+    last = b""
+    with res.path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if newlines - (last == b"\n") != df.height:
+        return None
+    return df.with_row_index(TLINE, offset=2).select(TLINE, *columns)
 
 
 def _suite_columns(doc: dict[str, Any]) -> set[str]:
