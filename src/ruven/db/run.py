@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ruven.db.connection import connect, connect_for_query
+from ruven.db.connection import connect, connect_for_query, csv_error
 from ruven.errors import QueryError
 from ruven.package import DataPackage
 
@@ -182,12 +182,12 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True, tim
             f"the query writes, and the query sandbox is read-only: {exc}",
             "only queries run by default; pass --allow-external to write or export files",
         ) from exc
-    except duckdb.InvalidInputException as exc:
-        if "read-only mode" not in str(exc):  # a write into the kept database (ruven.db.cache), opened read-only
+    except duckdb.CatalogException as exc:
+        if not (read_only and re.search(r"\bis not an? table\b", str(exc))):
             raise QueryError(str(exc), _HINT) from exc
-        said = re.sub(r' on database "[^"]*" which is attached in read-only mode!?', "", str(exc))
+        # a write into a table of the lazy connection, which is a view over its CSV
         raise QueryError(
-            f"the query writes, and the query sandbox is read-only: {said}",
+            f"the query writes, and the query sandbox is read-only: {exc}",
             "only queries run by default; pass --allow-external to write or export files",
         ) from exc
     except duckdb.PermissionException as exc:
@@ -264,12 +264,17 @@ def query(
 ) -> QueryResult:
     """Load the package and run ``sql``: sandboxed (read-only, no file access) unless
     ``allow_external``; stopped after ``timeout`` seconds (``None`` or 0: no limit)."""
+    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
     if allow_external:
-        con = connect(package, include_withdrawn=include_withdrawn)
+        con = connect(pkg, include_withdrawn=include_withdrawn)
     else:
-        con = connect_for_query(package, include_withdrawn=include_withdrawn)
+        con = connect_for_query(pkg, include_withdrawn=include_withdrawn)
     try:
         return run(con, sql, read_only=not allow_external, timeout=timeout)
+    except QueryError as exc:
+        # the lazy connection reads a CSV as the query runs: a file that cannot be read is the
+        # package's problem, located as a full load reports it, not a mistake in the SQL
+        raise csv_error(pkg, exc.__cause__) or exc from exc.__cause__
     finally:
         con.close()
 

@@ -18,8 +18,8 @@ anything else     ``VARCHAR`` (empty cells are ``NULL``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ruven.db.names import ident, literal
 from ruven.package import Field, Resource
@@ -34,7 +34,8 @@ TYPES = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": 
 CSV_TYPES = frozenset({"BIGINT", "DOUBLE", "DATE"})
 
 #: Temporary macros giving the first / last day a partial-date text covers (NULL when it is not an
-#: EDTF date), defined during a load by :func:`create_bounds_macros` and dropped after it.
+#: EDTF date), defined during a load by :func:`create_bounds_macros` and dropped after it; in a
+#: lazy connection (views over the CSVs) functions of the same names that :func:`create_bounds_functions` defines.
 BOUNDS_MIN_MACRO = "__ruven_edtf_min"
 BOUNDS_MAX_MACRO = "__ruven_edtf_max"
 
@@ -79,6 +80,42 @@ def create_bounds_macros(con: duckdb.DuckDBPyConnection, bounds: Bounds) -> None
         else:
             body = "CAST(NULL AS DATE)"
         con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}(v) AS {body}")
+
+
+def create_bounds_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the bounds macros' names as functions that find each text's bounds when a query
+    first needs them (the lazy connection: no scan of the CSVs beforehand).
+
+    They give what :func:`create_bounds_macros` gives for the same texts: each distinct text of a
+    vector of rows is parsed once by the EDTF library (:func:`edtf_bounds`) and remembered for
+    the connection's life; a query that never reads a ``<field>_min`` / ``_max`` column never
+    calls them (DuckDB leaves unused columns out of a view's plan)."""
+    import datetime as dt
+
+    known: dict[str, tuple[dt.date, dt.date] | None] = {}
+
+    def days(k: int) -> Callable[[Any], Any]:
+        def bound(texts: Any) -> Any:
+            import pyarrow as pa  # here, not above: a query that reads no bounds never imports it
+            import pyarrow.compute as pc
+
+            if isinstance(texts, pa.ChunkedArray):
+                texts = texts.combine_chunks()
+            coded = pc.dictionary_encode(texts)  # each distinct text once; NULL stays NULL
+            distinct = coded.dictionary.to_pylist()
+            new = [t for t in distinct if t not in known]
+            if new:
+                found = edtf_bounds(new)
+                for t in new:
+                    b = found.get(t)
+                    known[t] = (dt.date.fromisoformat(b[0]), dt.date.fromisoformat(b[1])) if b else None
+            picked = pa.array([None if (b := known[t]) is None else b[k] for t in distinct], pa.date32())
+            return picked.take(coded.indices)
+
+        return bound
+
+    for name, k in ((BOUNDS_MIN_MACRO, 0), (BOUNDS_MAX_MACRO, 1)):
+        con.create_function(name, days(k), ["VARCHAR"], "DATE", type="arrow", null_handling="special")
 
 
 def drop_bounds_macros(con: duckdb.DuckDBPyConnection) -> None:
