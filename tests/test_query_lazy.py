@@ -136,6 +136,7 @@ def test_the_sandbox_reads_the_package_csvs_and_nothing_else(mini: Path, tmp_pat
         for sql in (
             f"SELECT * FROM read_csv('{outside}')",
             f"SELECT * FROM read_text('{mini / 'datapackage.json'}')",  # the package folder, but not one of its CSVs
+            f"SELECT * FROM read_text('{csv}/../../datapackage.json')",
             f"SELECT * FROM read_csv('{mini / 'data' / '*.csv'}')",
             f"COPY (SELECT 1 AS id) TO '{csv}'",
         ):
