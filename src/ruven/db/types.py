@@ -18,7 +18,7 @@ anything else     ``VARCHAR`` (empty cells are ``NULL``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ruven.db.names import ident, literal
@@ -35,9 +35,11 @@ CSV_TYPES = frozenset({"BIGINT", "DOUBLE", "DATE"})
 
 #: Temporary macros giving the first / last day a partial-date text covers (NULL when it is not an
 #: EDTF date), defined during a load by :func:`create_bounds_macros` and dropped after it; in a
-#: lazy connection (views over the CSVs) functions of the same names that :func:`create_bounds_functions` defines.
+#: lazy connection (views over the CSVs) kept, over the function :func:`create_bounds_functions` defines.
 BOUNDS_MIN_MACRO = "__ruven_edtf_min"
 BOUNDS_MAX_MACRO = "__ruven_edtf_max"
+#: The lazy connection's function behind the two macros: a text's (first, last) day as a STRUCT.
+BOUNDS_FUNCTION = "__ruven_edtf_parse"
 
 Bounds = dict[str, tuple[str, str]]  # date text -> (first day, last day), ISO dates
 
@@ -83,39 +85,39 @@ def create_bounds_macros(con: duckdb.DuckDBPyConnection, bounds: Bounds) -> None
 
 
 def create_bounds_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the bounds macros' names as functions that find each text's bounds when a query
-    first needs them (the lazy connection: no scan of the CSVs beforehand).
+    """Define the bounds macros for the lazy connection (no scan of the CSVs beforehand): both
+    take their day from one function that finds a text's bounds when a query first needs them.
 
-    They give what :func:`create_bounds_macros` gives for the same texts: each distinct text of a
+    It gives what :func:`create_bounds_macros` gives for the same texts: each distinct text of a
     vector of rows is parsed once by the EDTF library (:func:`edtf_bounds`) and remembered for
-    the connection's life; a query that never reads a ``<field>_min`` / ``_max`` column never
-    calls them (DuckDB leaves unused columns out of a view's plan)."""
+    the connection's life. A query that never reads a ``<field>_min`` / ``_max`` column never
+    calls it (DuckDB leaves unused columns out of a view's plan), and one that reads both bounds
+    of a field calls it once per vector (the same expression, computed once)."""
     import datetime as dt
 
-    known: dict[str, tuple[dt.date, dt.date] | None] = {}
+    known: dict[str, tuple[dt.date | None, dt.date | None]] = {}
 
-    def days(k: int) -> Callable[[Any], Any]:
-        def bound(texts: Any) -> Any:
-            import pyarrow as pa  # here, not above: a query that reads no bounds never imports it
-            import pyarrow.compute as pc
+    def bounds(texts: Any) -> Any:
+        import pyarrow as pa  # here, not above: a query that reads no bounds never imports it
+        import pyarrow.compute as pc
 
-            if isinstance(texts, pa.ChunkedArray):
-                texts = texts.combine_chunks()
-            coded = pc.dictionary_encode(texts)  # each distinct text once; NULL stays NULL
-            distinct = coded.dictionary.to_pylist()
-            new = [t for t in distinct if t not in known]
-            if new:
-                found = edtf_bounds(new)
-                for t in new:
-                    b = found.get(t)
-                    known[t] = (dt.date.fromisoformat(b[0]), dt.date.fromisoformat(b[1])) if b else None
-            picked = pa.array([None if (b := known[t]) is None else b[k] for t in distinct], pa.date32())
-            return picked.take(coded.indices)
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks()
+        coded = pc.dictionary_encode(texts)  # each distinct text once; NULL stays NULL
+        distinct = coded.dictionary.to_pylist()
+        new = [t for t in distinct if t not in known]
+        if new:
+            found = edtf_bounds(new)
+            for t in new:
+                b = found.get(t)
+                known[t] = (dt.date.fromisoformat(b[0]), dt.date.fromisoformat(b[1])) if b else (None, None)
+        pairs = [known[t] for t in distinct]
+        days = [pa.array([p[k] for p in pairs], pa.date32()) for k in (0, 1)]
+        return pa.StructArray.from_arrays(days, names=["lo", "hi"]).take(coded.indices)
 
-        return bound
-
-    for name, k in ((BOUNDS_MIN_MACRO, 0), (BOUNDS_MAX_MACRO, 1)):
-        con.create_function(name, days(k), ["VARCHAR"], "DATE", type="arrow", null_handling="special")
+    con.create_function(BOUNDS_FUNCTION, bounds, ["VARCHAR"], "STRUCT(lo DATE, hi DATE)", type="arrow", null_handling="special")
+    for macro, part in ((BOUNDS_MIN_MACRO, "lo"), (BOUNDS_MAX_MACRO, "hi")):
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}(v) AS {BOUNDS_FUNCTION}(v).{part}")
 
 
 def drop_bounds_macros(con: duckdb.DuckDBPyConnection) -> None:
