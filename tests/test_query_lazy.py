@@ -119,6 +119,16 @@ def test_a_query_reads_only_the_csvs_it_touches(mini: Path) -> None:
     assert code == 3 and "data/agreements.csv" in err and "package-error" in err and "Traceback" not in err
 
 
+def test_a_cell_cast_as_the_query_reads_it_points_to_validate(mini: Path) -> None:
+    """A boolean cell that is not one fails the query that reads it (the loaded connection
+    refuses the whole package); the hint names `ruven validate`, which locates it."""
+    set_cell(mini / "data" / "statements.csv", "STM-0001", "is_translation", "perhaps")
+    assert run_sql("SELECT count(*) FROM statements", mini).rows == [(1,)]
+    with pytest.raises(QueryError) as exc:
+        run_sql("SELECT count(*) FROM statements WHERE is_translation", mini)
+    assert "perhaps" in exc.value.message and "ruven validate" in exc.value.hint
+
+
 def test_a_changed_byte_is_answered_at_once(mini: Path) -> None:
     sql = "SELECT personnel_best FROM deployments WHERE id = 'DEP-0001'"
     before = run_sql(sql, mini).rows

@@ -6,6 +6,11 @@ the other columns cast from text), so that nothing here keeps a list of columns 
 No row passes through Python: each CSV is scanned once for its distinct partial-date texts
 (whose EDTF bounds the EDTF library gives, in a worker thread) and read once into its table.
 
+``ruven query`` uses the lazy form of the same connection (``load(..., lazy=True)``,
+:func:`connect_for_query`): each ``<name>_all`` is a VIEW over the CSV with the very same typed
+columns, so a query reads only the CSVs it touches, when it runs, and nothing is loaded or
+kept; its sandbox lets DuckDB read exactly those CSV files.
+
 Withdrawn rows (a non-empty ``withdrawn`` cell) are kept in the table ``<name>_all``; the
 view ``<name>`` and every research view built on it leave them out (``connect(...,
 include_withdrawn=True)`` makes ``<name>`` show them too). Reference tables without a

@@ -1,4 +1,4 @@
-"""Running SQL on the typed connection: ``run`` (sandbox rules) and ``query`` (load, then run)."""
+"""Running SQL on the typed connection: ``run`` (sandbox rules) and ``query`` (open, then run)."""
 
 from __future__ import annotations
 
@@ -262,8 +262,12 @@ def query(
     include_withdrawn: bool = False,
     timeout: float | None = None,
 ) -> QueryResult:
-    """Load the package and run ``sql``: sandboxed (read-only, no file access) unless
-    ``allow_external``; stopped after ``timeout`` seconds (``None`` or 0: no limit)."""
+    """Open the package's typed connection and run ``sql``: sandboxed (read-only, the lazy
+    connection of :func:`connect_for_query`, which reads the package's CSVs and no other file)
+    unless ``allow_external`` (every table loaded, files and writes allowed); stopped after
+    ``timeout`` seconds (``None`` or 0: no limit)."""
+    import duckdb
+
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
     if allow_external:
         con = connect(pkg, include_withdrawn=include_withdrawn)
@@ -274,7 +278,15 @@ def query(
     except QueryError as exc:
         # the lazy connection reads a CSV as the query runs: a file that cannot be read is the
         # package's problem, located as a full load reports it, not a mistake in the SQL
-        raise csv_error(pkg, exc.__cause__) or exc from exc.__cause__
+        located = csv_error(pkg, exc.__cause__)
+        if located is not None:
+            raise located from exc.__cause__
+        if not allow_external and isinstance(exc.__cause__, duckdb.ConversionException):
+            # a cast in the SQL, or a cell cast as the query reads it (a boolean that is not one)
+            raise QueryError(
+                exc.message, exc.hint + "; if the value is a cell of the package, `ruven validate` locates it"
+            ) from exc.__cause__
+        raise
     finally:
         con.close()
 
