@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_query_build.py                  # 250,000 and 1,000,000 rows per fact table
     .venv/bin/python bench/bench_query_build.py --sizes 20000    # a quick run
+    .venv/bin/python bench/bench_query_build.py --package COPY --no-xlsx --repeat 2   # the queries on a package made before
 
 For each size (rows in each of the five fact tables) it makes a package with
 bench/make_synthetic.py, blanks the planted cells that are not of their column's type and drops
@@ -11,8 +12,12 @@ from os.wait4; three runs, min-max):
 
 - DuckDB reads the CSVs alone: `CREATE TABLE ... AS SELECT * FROM read_csv(..., all_varchar)`
   for every CSV (Python start and `import duckdb` included): the floor for the next line;
-- cold `ruven query "SELECT count(*) FROM deployments"`: start, import, load the typed
-  connection (every table, view and comment), run, print;
+- cold `ruven query` processes (start, import, open the lazy connection: a view per resource
+  over its CSV, run, print), for a few research queries: a count of one table, an aggregate
+  over one table's date bounds, a join of two tables, and (`--timeline`) a research view over
+  every fact table. Each is timed as the first query after a change (one byte of
+  deployments.csv changed before each run) and as a later cold query over the same bytes;
+  there is no database kept between processes, so the two should match;
 - the workbook: `ruven.release.build(..., steps=[xlsx_step])` (load, then the xlsx only), its
   seconds, rows per second and peak RSS (one run);
 - the openpyxl writer it replaced (`git show OLD:src/ruven/release/xlsx.py`, run the same way),
@@ -37,6 +42,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OLD_WRITER = "dd4015b"  # the last commit with the openpyxl writer (src/ruven/release/xlsx.py)
+
+QUERIES = [
+    ("count of one table", "SELECT count(*) FROM deployments"),
+    (
+        "one table's date bounds",
+        "SELECT year(start_date_min) AS year, count(*), sum(personnel_best) FROM deployments WHERE count_in_totals GROUP BY ALL ORDER BY year",
+    ),
+    (
+        "two tables joined",
+        "SELECT a.kind, count(*), sum(p.value_usd_best) FROM arms_purchases p JOIN actors a ON a.id = p.supplier_id GROUP BY ALL ORDER BY 1",
+    ),
+]
+TIMELINE = ("every fact table (timeline)", "SELECT table_name, count(*), min(date_min), max(date_max) FROM timeline GROUP BY ALL ORDER BY 1")
 
 FLOOR = """
 import sys, duckdb, glob, os
@@ -86,6 +104,17 @@ def spread(values: list[float], unit: str = "s") -> str:
     return f"{lo:.2f} {unit}" if len(values) == 1 or f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}-{hi:.2f} {unit}"
 
 
+def touch_a_byte(pkg: Path) -> None:
+    """Change one byte of deployments.csv in place (the case of the first letter of the first
+    summary), so the next query runs on data it has never seen."""
+    path = pkg / "data" / "deployments.csv"
+    with path.open("r+b") as fh:
+        head = fh.read(1 << 16)
+        at = head.index(b"ynthetic row") - 1
+        fh.seek(at)
+        fh.write(b"s" if head[at : at + 1] == b"S" else b"S")
+
+
 def make_package(rows: int, dest: Path) -> Path:
     subprocess.run(
         [sys.executable, str(REPO / "bench" / "make_synthetic.py"), "--rows", str(rows), "--out", str(dest)],
@@ -121,6 +150,13 @@ def repair(pkg: Path) -> None:
                     row[header.index(name)] = ""
                 writer.writerow(row)
         os.replace(tmp, res.path)
+
+
+def largest_table(pkg: Path) -> int:
+    """Rows in the largest fact table of ``pkg``."""
+    from ruven.package import DataPackage
+
+    return max(r.row_count() for r in DataPackage.load(pkg).fact_tables)
 
 
 def rows_of(pkg: Path) -> tuple[int, float]:
@@ -168,6 +204,14 @@ def main() -> None:
         help="rows per fact table for the old openpyxl writer (0: skip it)",
     )
     ap.add_argument("--repeat", type=int, default=3, help="runs of each timed process (default 3)")
+    ap.add_argument("--timeline", action="store_true", help="also time a query of the timeline view (every fact table)")
+    ap.add_argument("--no-xlsx", action="store_true", help="skip the workbook (the query figures alone)")
+    ap.add_argument(
+        "--package",
+        type=Path,
+        default=None,
+        help="measure this package (already repaired) instead of making one per size; the query runs change one byte of its deployments.csv, so pass a copy",
+    )
     args = ap.parse_args()
     ruven = str(BIN / "ruven")
     query_rows = []
@@ -175,7 +219,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ruven-bench-") as tmp:
         work = Path(tmp)
         old_rate = None
-        if args.baseline_rows:
+        if args.baseline_rows and not args.no_xlsx:
             old = old_writer(work / "old_xlsx.py")
             if old is None:
                 print(f"(no git history: the openpyxl writer of {OLD_WRITER} is not measured)")
@@ -187,28 +231,39 @@ def main() -> None:
                 build_rows.append(
                     (f"{args.baseline_rows:,}", f"{rows:,}", "openpyxl (old)", f"{secs:.1f} s", f"{old_rate:,.0f}", f"{rss:.0f} MiB", f"{size / 1e6:.1f} MB", "1.0x")
                 )
-        for n in args.sizes:
-            pkg = make_package(n, work / f"syn-{n}")
+        for n in [0] if args.package else args.sizes:
+            pkg = args.package.resolve() if args.package else make_package(n, work / f"syn-{n}")
+            n = n or largest_table(pkg)
             rows, mb = rows_of(pkg)
             floor = [measure([sys.executable, "-c", FLOOR, str(pkg)])[0] for _ in range(args.repeat)]
-            q = [ruven, "query", "-p", str(pkg), "--format", "csv", "SELECT count(*) FROM deployments"]
-            # first query after a change: an empty database cache (load the CSVs, then keep them)
-            first = [measure(q, dict(os.environ, RUVEN_CACHE_DIR=str(work / f"cache-{n}-{i}"))) for i in range(args.repeat)]
-            # any later cold process over the same bytes: the kept database, opened read-only
-            cold = [measure(q, dict(os.environ, RUVEN_CACHE_DIR=str(work / f"cache-{n}-0"))) for _ in range(args.repeat)]
-            query_rows.append(
-                (f"{n:,}", f"{rows:,}", f"{mb:.0f} MB", spread(floor), spread([c[0] for c in first]), f"{max(c[1] for c in first):.0f} MiB", spread([c[0] for c in cold]), f"{max(c[1] for c in cold):.0f} MiB")
-            )
+            query_rows.append((f"{n:,}", f"{rows:,}", f"{mb:.0f} MB", "DuckDB reads every CSV into tables", spread(floor), "", "", ""))
+            env = dict(os.environ, RUVEN_CACHE_DIR=str(work / "cache"))
+            for label, sql in QUERIES + ([TIMELINE] if args.timeline else []):
+                q = [ruven, "query", "-p", str(pkg), "--format", "csv", sql]
+                first = []
+                for _ in range(args.repeat):
+                    touch_a_byte(pkg)  # the first query after a change
+                    first.append(measure(q, env))
+                later = [measure(q, env) for _ in range(args.repeat)]  # same bytes, a new process
+                if {c[2] for c in first} != {c[2] for c in later}:
+                    raise SystemExit(f"{label}: the answers differ between runs")
+                query_rows.append(
+                    ("", "", "", label, spread([c[0] for c in first]), f"{max(c[1] for c in first):.0f} MiB", spread([c[0] for c in later]), f"{max(c[1] for c in later):.0f} MiB")
+                )
+            if args.no_xlsx:
+                continue
             secs, load, rss, size = xlsx_run(pkg, work / f"dist-{n}")
             rate = rows / secs
             ratio = f"{rate / old_rate:.1f}x" if old_rate else "-"
             build_rows.append((f"{n:,}", f"{rows:,}", "XlsxWriter + DuckDB", f"{secs:.1f} s", f"{rate:,.0f}", f"{rss:.0f} MiB", f"{size / 1e6:.1f} MB", ratio))
     print()
     table(
-        "Cold `ruven query` process (start, import, run, print) against DuckDB reading the CSVs alone: the first after a change loads every table and view and keeps the database; a later one opens the kept database",
-        ("rows/table", "rows", "CSV", "DuckDB reads CSVs", "first query", "peak RSS", "later cold query", "peak RSS"),
+        "Cold `ruven query` processes (start, import, open the lazy connection, run, print), first after a change of one byte and later over the same bytes, against DuckDB reading every CSV into tables",
+        ("rows/table", "rows", "CSV", "query", "first after a change", "peak RSS", "later cold", "peak RSS"),
         query_rows,
     )
+    if args.no_xlsx:
+        return
     print()
     table(
         "The workbook (xlsx step alone, after the load; peak RSS of the whole build process)",

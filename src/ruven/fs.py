@@ -63,7 +63,7 @@ _PID = re.compile(r"^\.?ruven-(?:[a-z]+-)?(\d+)-")
 
 
 def user_cache(kind: str) -> Path | None:
-    """The folder of one kind of ruven's caches (``findings``, ``db``): ``$RUVEN_CACHE_DIR/<kind>``,
+    """The folder of one kind of ruven's caches (``findings``): ``$RUVEN_CACHE_DIR/<kind>``,
     else the platform's user cache folder (platformdirs: ``~/.cache/ruven`` on Linux,
     ``~/Library/Caches/ruven`` on macOS, ``%LOCALAPPDATA%\\ruven\\Cache`` on Windows); None when
     ``RUVEN_CACHE=off``."""

@@ -6,6 +6,11 @@ the other columns cast from text), so that nothing here keeps a list of columns 
 No row passes through Python: each CSV is scanned once for its distinct partial-date texts
 (whose EDTF bounds the EDTF library gives, in a worker thread) and read once into its table.
 
+``ruven query`` uses the lazy form of the same connection (``load(..., lazy=True)``,
+:func:`connect_for_query`): each ``<name>_all`` is a VIEW over the CSV with the very same typed
+columns, so a query reads only the CSVs it touches, when it runs, and nothing is loaded or
+kept; its sandbox lets DuckDB read exactly those CSV files.
+
 Withdrawn rows (a non-empty ``withdrawn`` cell) are kept in the table ``<name>_all``; the
 view ``<name>`` and every research view built on it leave them out (``connect(...,
 include_withdrawn=True)`` makes ``<name>`` show them too). Reference tables without a
@@ -22,7 +27,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ruven.db.names import WITHDRAWN, all_table, ident, literal
-from ruven.db.types import Bounds, create_bounds_macros, csv_types, drop_bounds_macros, edtf_bounds, typed_columns
+from ruven.db.types import (
+    Bounds,
+    create_bounds_functions,
+    create_bounds_macros,
+    csv_types,
+    drop_bounds_macros,
+    edtf_bounds,
+    typed_columns,
+)
 from ruven.db.views import views
 from ruven.errors import PackageReadError
 from ruven.package import DataPackage, Resource
@@ -33,18 +46,23 @@ if TYPE_CHECKING:  # pragma: no cover
 Notes = list[tuple[str, str, str, dict[str, str]]]  # (TABLE|VIEW, name, comment, column comments)
 
 
-def load(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn: bool = False) -> None:
-    """Create the typed tables, the views and their comments in ``con`` (from the package's CSVs)."""
+def load(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn: bool = False, lazy: bool = False) -> None:
+    """Create the typed tables, the views and their comments in ``con`` (from the package's CSVs).
+
+    ``lazy``: each resource's ``<name>_all`` is a VIEW over its CSV with the very same typed
+    columns instead of a TABLE, so nothing is read until a query reads it, and a query reads
+    only the CSVs it touches (the partial-date bounds are then found as the query needs them:
+    :func:`ruven.db.types.create_bounds_functions`)."""
     con.execute("BEGIN TRANSACTION")  # one commit: a file database would otherwise sync per comment
     try:
-        _load_all(con, pkg, include_withdrawn=include_withdrawn)
+        _load_all(con, pkg, include_withdrawn=include_withdrawn, lazy=lazy)
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
 
 
-def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn: bool) -> None:
+def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn: bool, lazy: bool) -> None:
     from concurrent.futures import Future, ThreadPoolExecutor
 
     import duckdb
@@ -53,24 +71,29 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
     # (a cheap scan), then once whole into its typed table. The EDTF library parses each
     # distinct date text once, in a worker thread: DuckDB runs without holding Python's GIL,
     # so the parsing of one table's dates overlaps DuckDB's reading of the others.
+    # A lazy connection reads nothing here: its resources are views over the CSVs, and the bounds
+    # functions parse a date text when a query first reads its bounds.
     notes: Notes = []
+    if lazy:
+        create_bounds_functions(con)
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ruven-edtf")
     try:
         pending: dict[str, Future[Bounds]] = {}
         for res in pkg:
             dates = [f.name for f in res.fields if f.is_partial_date]
-            if dates:
+            if dates and not lazy:
                 texts = ", ".join(ident(d) for d in dates)
-                sql = f"SELECT DISTINCT v FROM (SELECT unnest([{texts}]) AS v FROM {_csv(res)}) WHERE v IS NOT NULL"
+                sql = f"SELECT DISTINCT v FROM (SELECT unnest([{texts}]) AS v FROM {_csv(con, res)}) WHERE v IS NOT NULL"
                 values = [v for (v,) in _read(con, res, sql).fetchall()]
                 pending[res.name] = worker.submit(edtf_bounds, values)
         for res in pkg:
             if res.name in pending:
                 create_bounds_macros(con, pending[res.name].result())
-            notes += _load_resource(con, res, include_withdrawn=include_withdrawn)
+            notes += _load_resource(con, res, include_withdrawn=include_withdrawn, lazy=lazy)
     finally:
         worker.shutdown(wait=False, cancel_futures=True)
-    drop_bounds_macros(con)
+    if not lazy:
+        drop_bounds_macros(con)
     for v in views(pkg):
         try:
             con.execute(f"CREATE OR REPLACE VIEW {ident(v.name)} AS {v.sql}")
@@ -89,18 +112,40 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
     _write_comments(con, notes)
 
 
-def _csv(res: Resource) -> str:
+def _csv(con: duckdb.DuckDBPyConnection, res: Resource) -> str:
     """DuckDB's reader of the resource's CSV: the columns of :func:`csv_types` typed, the others
-    as text (the casts of :func:`ruven.db.types.cast_sql` make them typed)."""
+    as text (the casts of :func:`ruven.db.types.cast_sql` make them typed).
+
+    When the file's header is exactly the schema's field names, in order (the canonical form),
+    the reader is given every column and does not sniff the file: each query that binds a view
+    over it (the lazy connection binds them often) then costs no sample read. Any other header
+    gets DuckDB's sniffing reader, which matches columns by name."""
     if not res.path.exists():
         raise PackageReadError(
             f"{res.relpath} does not exist", "create the file (a header line is enough)", location=str(res.path)
         )
+    dialect = "delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8'"
+    path = literal(str(res.path))
+    if _header(con, path, dialect, len(res.fields)) == res.field_names:
+        typed = csv_types(res)
+        columns = ", ".join(f"{literal(f.name)}: {literal(typed.get(f.name, 'VARCHAR'))}" for f in res.fields)
+        return f"read_csv({path}, header = true, {dialect}, auto_detect = false, columns = {{{columns}}})"
     types = ", ".join(f"{literal(name)}: {literal(typ)}" for name, typ in csv_types(res).items())
-    return (
-        f"read_csv({literal(str(res.path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
-        f"encoding = 'utf-8', auto_type_candidates = ['VARCHAR'], types = {{{types}}})"
-    )
+    return f"read_csv({path}, header = true, {dialect}, auto_type_candidates = ['VARCHAR'], types = {{{types}}})"
+
+
+def _header(con: duckdb.DuckDBPyConnection, path: str, dialect: str, width: int) -> list[str] | None:
+    """The first record of the CSV at ``path`` (a SQL literal) when it has ``width`` cells, else None."""
+    import duckdb
+
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+    try:
+        row = con.execute(
+            f"SELECT * FROM read_csv({path}, header = false, {dialect}, auto_detect = false, columns = {{{columns}}}) LIMIT 1"
+        ).fetchone()
+    except duckdb.Error:  # not that many cells, or not a CSV the plain reader takes: the sniffing reader says why
+        return None
+    return list(row) if row is not None else None
 
 
 def _read(con: duckdb.DuckDBPyConnection, res: Resource, sql: str) -> duckdb.DuckDBPyConnection:
@@ -110,24 +155,44 @@ def _read(con: duckdb.DuckDBPyConnection, res: Resource, sql: str) -> duckdb.Duc
     try:
         return con.execute(sql)
     except duckdb.Error as exc:
-        reason = str(exc).split("\n\n")[0]  # DuckDB's CSV errors go on with the reader's options
-        raise PackageReadError(
-            f"{res.relpath} cannot be loaded into DuckDB: {reason}",
-            "run `ruven validate` to locate the cell or header that does not match schemas/" + res.name + ".json",
-            location=res.relpath,
-        ) from exc
+        raise _file_error(res, exc) from exc
 
 
-def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool) -> Notes:
+def _file_error(res: Resource, exc: Exception) -> PackageReadError:
+    reason = str(exc).split("\n\n")[0]  # DuckDB's CSV errors go on with the reader's options
+    return PackageReadError(
+        f"{res.relpath} cannot be loaded into DuckDB: {reason}",
+        "run `ruven validate` to locate the cell or header that does not match schemas/" + res.name + ".json",
+        location=res.relpath,
+    )
+
+
+def csv_error(pkg: DataPackage, exc: BaseException) -> PackageReadError | None:
+    """The package's error for a DuckDB error raised while a query of the lazy connection read a
+    CSV of ``pkg`` (a cell that is not of its column's type, a ragged row), as :func:`load` reports
+    it; None when ``exc`` is not such an error."""
+    import duckdb
+
+    if not isinstance(exc, duckdb.Error) or "CSV Error" not in str(exc):
+        return None
+    for res in pkg:
+        if f"file = {res.path}\n" in str(exc) + "\n":
+            return _file_error(res, exc)
+    return None
+
+
+def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool, lazy: bool) -> Notes:
     cols = typed_columns(res)
     select = ", ".join(f"{expr} AS {ident(name)}" for name, expr, _ in cols)
     table = all_table(res)
-    # a projection of the CSV scan: DuckDB keeps the file's row order (preserve_insertion_order)
-    _read(con, res, f"CREATE OR REPLACE TABLE {ident(table)} AS SELECT {select} FROM {_csv(res)}")
+    kind = "VIEW" if lazy else "TABLE"
+    # a projection of the CSV scan: DuckDB keeps the file's row order (preserve_insertion_order),
+    # loaded once into a table, or read again by each query of the lazy connection's view
+    _read(con, res, f"CREATE OR REPLACE {kind} {ident(table)} AS SELECT {select} FROM {_csv(con, res)}")
     comments = {name: comment for name, _, comment in cols}
     desc = f"{res.title}: {res.description}"
     if table == res.name:
-        return [("TABLE", table, desc, comments)]
+        return [(kind, table, desc, comments)]
     where = "" if include_withdrawn else f" WHERE {ident(WITHDRAWN)} IS NULL"
     con.execute(f"CREATE OR REPLACE VIEW {ident(res.name)} AS SELECT * FROM {ident(table)}{where}")
     note = (
@@ -136,7 +201,7 @@ def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_wit
         else f" Live rows only: rows with a non-empty `{WITHDRAWN}` are left out (they are in `{table}`)."
     )
     return [
-        ("TABLE", table, desc + f" All rows, including withdrawn ones (non-empty `{WITHDRAWN}`).", comments),
+        (kind, table, desc + f" All rows, including withdrawn ones (non-empty `{WITHDRAWN}`).", comments),
         ("VIEW", res.name, desc + note, comments),
     ]
 
@@ -195,6 +260,7 @@ def connect(
     sandbox: bool = False,
     database: str = ":memory:",
     threads: int | None = None,
+    lazy: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB connection holding one typed table per resource and the research views.
 
@@ -203,46 +269,34 @@ def connect(
     withdrawn rows too (they are always in ``<table>_all``). ``sandbox``: after loading, turn
     off access to files and extensions (``enable_external_access = false``) and lock the
     configuration so a query cannot turn it back on. ``database``: a file path to build a
-    persistent database instead of an in-memory one.
+    persistent database instead of an in-memory one. ``lazy``: views over the CSVs instead of
+    tables loaded from them (:func:`load`); the sandbox then lets DuckDB read those CSVs, and
+    only them.
     """
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
     con = open_database(database, threads)
     try:
-        load(con, pkg, include_withdrawn=include_withdrawn)
+        load(con, pkg, include_withdrawn=include_withdrawn, lazy=lazy)
         if sandbox:
-            lock_down(con)
+            lock_down(con, [str(res.path) for res in pkg] if lazy else ())
     except BaseException:
         con.close()
         raise
     return con
 
 
-def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+def lock_down(con: duckdb.DuckDBPyConnection, readable: Sequence[str] = ()) -> None:
     """The query sandbox: no access to files or extensions, and a configuration a query cannot
-    change back."""
+    change back. ``readable``: files DuckDB may still read (the lazy connection's CSVs: exactly
+    the paths its views name, no folder)."""
+    if readable:
+        con.execute(f"SET allowed_paths = [{', '.join(literal(p) for p in readable)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 
 
 def connect_for_query(package: str | os.PathLike[str] | DataPackage | None = None, *, include_withdrawn: bool = False) -> duckdb.DuckDBPyConnection:
-    """The sandboxed connection of ``ruven query``: the cached database of the very same bytes
-    opened read-only (:mod:`ruven.db.cache`), else loaded from the CSVs and then kept."""
-    from ruven.db import cache
-
-    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
-    con = None
-    kept = cache.cached(pkg, include_withdrawn)
-    if kept is not None:
-        try:
-            con = open_database(str(kept), read_only=True)
-        except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never trusted
-            con = None
-    if con is None:
-        con = connect(pkg, include_withdrawn=include_withdrawn)
-        cache.store(con, pkg, include_withdrawn)
-    try:
-        lock_down(con)
-    except BaseException:
-        con.close()
-        raise
-    return con
+    """The sandboxed connection of ``ruven query``: the lazy connection (views over the CSVs,
+    :func:`load`), which reads only the CSVs a query touches, when it runs, and may read no
+    other file."""
+    return connect(package, include_withdrawn=include_withdrawn, sandbox=True, lazy=True)

@@ -1,4 +1,4 @@
-"""Running SQL on the typed connection: ``run`` (sandbox rules) and ``query`` (load, then run)."""
+"""Running SQL on the typed connection: ``run`` (sandbox rules) and ``query`` (open, then run)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ruven.db.connection import connect, connect_for_query
+from ruven.db.connection import connect, connect_for_query, csv_error
 from ruven.errors import QueryError
 from ruven.package import DataPackage
 
@@ -182,12 +182,12 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True, tim
             f"the query writes, and the query sandbox is read-only: {exc}",
             "only queries run by default; pass --allow-external to write or export files",
         ) from exc
-    except duckdb.InvalidInputException as exc:
-        if "read-only mode" not in str(exc):  # a write into the kept database (ruven.db.cache), opened read-only
+    except duckdb.CatalogException as exc:
+        if not (read_only and re.search(r"\bis not an? table\b", str(exc))):
             raise QueryError(str(exc), _HINT) from exc
-        said = re.sub(r' on database "[^"]*" which is attached in read-only mode!?', "", str(exc))
+        # a write into a table of the lazy connection, which is a view over its CSV
         raise QueryError(
-            f"the query writes, and the query sandbox is read-only: {said}",
+            f"the query writes, and the query sandbox is read-only: {exc}",
             "only queries run by default; pass --allow-external to write or export files",
         ) from exc
     except duckdb.PermissionException as exc:
@@ -262,14 +262,31 @@ def query(
     include_withdrawn: bool = False,
     timeout: float | None = None,
 ) -> QueryResult:
-    """Load the package and run ``sql``: sandboxed (read-only, no file access) unless
-    ``allow_external``; stopped after ``timeout`` seconds (``None`` or 0: no limit)."""
+    """Open the package's typed connection and run ``sql``: sandboxed (read-only, the lazy
+    connection of :func:`connect_for_query`, which reads the package's CSVs and no other file)
+    unless ``allow_external`` (every table loaded, files and writes allowed); stopped after
+    ``timeout`` seconds (``None`` or 0: no limit)."""
+    import duckdb
+
+    pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
     if allow_external:
-        con = connect(package, include_withdrawn=include_withdrawn)
+        con = connect(pkg, include_withdrawn=include_withdrawn)
     else:
-        con = connect_for_query(package, include_withdrawn=include_withdrawn)
+        con = connect_for_query(pkg, include_withdrawn=include_withdrawn)
     try:
         return run(con, sql, read_only=not allow_external, timeout=timeout)
+    except QueryError as exc:
+        # the lazy connection reads a CSV as the query runs: a file that cannot be read is the
+        # package's problem, located as a full load reports it, not a mistake in the SQL
+        located = csv_error(pkg, exc.__cause__)
+        if located is not None:
+            raise located from exc.__cause__
+        if not allow_external and isinstance(exc.__cause__, duckdb.ConversionException):
+            # a cast in the SQL, or a cell cast as the query reads it (a boolean that is not one)
+            raise QueryError(
+                exc.message, exc.hint + "; if the value is a cell of the package, `ruven validate` locates it"
+            ) from exc.__cause__
+        raise
     finally:
         con.close()
 

@@ -19,7 +19,7 @@ anything else     ``VARCHAR`` (empty cells are ``NULL``)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ruven.db.names import ident, literal
 from ruven.package import Field, Resource
@@ -34,9 +34,12 @@ TYPES = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": 
 CSV_TYPES = frozenset({"BIGINT", "DOUBLE", "DATE"})
 
 #: Temporary macros giving the first / last day a partial-date text covers (NULL when it is not an
-#: EDTF date), defined during a load by :func:`create_bounds_macros` and dropped after it.
+#: EDTF date), defined during a load by :func:`create_bounds_macros` and dropped after it; in a
+#: lazy connection (views over the CSVs) kept, over the function :func:`create_bounds_functions` defines.
 BOUNDS_MIN_MACRO = "__ruven_edtf_min"
 BOUNDS_MAX_MACRO = "__ruven_edtf_max"
+#: The lazy connection's function behind the two macros: a text's (first, last) day as a STRUCT.
+BOUNDS_FUNCTION = "__ruven_edtf_parse"
 
 Bounds = dict[str, tuple[str, str]]  # date text -> (first day, last day), ISO dates
 
@@ -79,6 +82,42 @@ def create_bounds_macros(con: duckdb.DuckDBPyConnection, bounds: Bounds) -> None
         else:
             body = "CAST(NULL AS DATE)"
         con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}(v) AS {body}")
+
+
+def create_bounds_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the bounds macros for the lazy connection (no scan of the CSVs beforehand): both
+    take their day from one function that finds a text's bounds when a query first needs them.
+
+    It gives what :func:`create_bounds_macros` gives for the same texts: each distinct text of a
+    vector of rows is parsed once by the EDTF library (:func:`edtf_bounds`) and remembered for
+    the connection's life. A query that never reads a ``<field>_min`` / ``_max`` column never
+    calls it (DuckDB leaves unused columns out of a view's plan), and one that reads both bounds
+    of a field calls it once per vector (the same expression, computed once)."""
+    import datetime as dt
+
+    known: dict[str, tuple[dt.date | None, dt.date | None]] = {}
+
+    def bounds(texts: Any) -> Any:
+        import pyarrow as pa  # here, not above: a query that reads no bounds never imports it
+        import pyarrow.compute as pc
+
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks()
+        coded = pc.dictionary_encode(texts)  # each distinct text once; NULL stays NULL
+        distinct = coded.dictionary.to_pylist()
+        new = [t for t in distinct if t not in known]
+        if new:
+            found = edtf_bounds(new)
+            for t in new:
+                b = found.get(t)
+                known[t] = (dt.date.fromisoformat(b[0]), dt.date.fromisoformat(b[1])) if b else (None, None)
+        pairs = [known[t] for t in distinct]
+        days = [pa.array([p[k] for p in pairs], pa.date32()) for k in (0, 1)]
+        return pa.StructArray.from_arrays(days, names=["lo", "hi"]).take(coded.indices)
+
+    con.create_function(BOUNDS_FUNCTION, bounds, ["VARCHAR"], "STRUCT(lo DATE, hi DATE)", type="arrow", null_handling="special")
+    for macro, part in ((BOUNDS_MIN_MACRO, "lo"), (BOUNDS_MAX_MACRO, "hi")):
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}(v) AS {BOUNDS_FUNCTION}(v).{part}")
 
 
 def drop_bounds_macros(con: duckdb.DuckDBPyConnection) -> None:
