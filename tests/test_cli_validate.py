@@ -282,3 +282,22 @@ def test_findings_are_cached_by_content(mini: Path, tmp_path: Path, monkeypatch:
     # the date rules depend on today: another --today is another key for that layer
     rc, out, _ = run_cli("validate", "--package", str(mini), "--format", "json", "--today", "2030-01-01")
     assert json.loads(out)["summary"]["cached"] == ["frictionless", "expectations"]
+
+
+@pytest.mark.parametrize("pattern", ["^DEP-([0-9]{4}$", "^(?=DEP)DEP-[0-9]{4}$"])
+def test_a_pattern_the_checks_cannot_run_is_a_located_schema_error(tmp_path: Path, pattern: str) -> None:
+    """frictionless lets an unbalanced or look-ahead pattern through; the row checks could not
+    run it: a schema-error on the schema's line, exit 1, never an internal error."""
+    from conftest import copy_package
+
+    pkg = copy_package(tmp_path)
+    schema = pkg / "schemas" / "deployments.json"
+    text = schema.read_text(encoding="utf-8")
+    assert '"^DEP-[0-9]{4}$"' in text
+    schema.write_text(text.replace('"^DEP-[0-9]{4}$"', json.dumps(pattern), 1), encoding="utf-8")
+    line = next(i for i, row in enumerate(schema.read_text(encoding="utf-8").splitlines(), start=1) if json.dumps(pattern) in row)
+    code, out, err = run_cli("validate", "--package", str(pkg), "--layer", "frictionless", "--layer", "pandera", "--no-cache", "--format", "json")
+    assert code == 1, err
+    found = [f for f in json.loads(out)["findings"] if f["code"] == "schema-error"]
+    assert [(f["path"], f["line"], f["field"], f["value"]) for f in found] == [("schemas/deployments.json", line, "id", pattern)]
+    assert "internal-error" not in out + err

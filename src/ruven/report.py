@@ -56,6 +56,11 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        """A finding read back from :meth:`to_dict` (a child process's answer, the cache)."""
+        return cls(**d)
+
 
 def truncate(value: Any, limit: int = 200) -> str:
     """A cell value short enough to print; says how much was cut (never silently)."""

@@ -14,7 +14,7 @@ import sys
 # a 1M-row table that is hundreds of MB of RSS nothing uses. Give them back at once (the
 # documented knob; read when polars first allocates, so it must be set before polars loads).
 # A value the user set wins.
-os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0")
 
 import click  # noqa: E402
 

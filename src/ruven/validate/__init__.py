@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ruven.package import DataPackage
 from ruven.report import LAYERS, ValidationReport
-from ruven.validate.limit import PER_KIND, Limit, cap
+from ruven.validate.limit import PER_KIND, cap
 
 ProgressFn = Callable[[str], None]
 
@@ -67,7 +66,7 @@ def validate_package(
         if only is None or only:
             child = expectations.start(pkg, only)  # GE's import overlaps layers 1 and 2 on another core
     if "frictionless" in todo or "pandera" in todo:
-        _row_layers(pkg, report, todo, today, progress, tables, max_per_kind)
+        _row_layers(pkg, report, todo, today, progress, tables, max_per_kind, in_process)
     if "expectations" in todo:
         if progress:
             progress("expectations")
@@ -106,13 +105,12 @@ def validate_package(
     return report.finalize()
 
 
-def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, progress: ProgressFn | None, tables: TableCache | None = None, max_per_kind: int | None = PER_KIND) -> None:
+def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, progress: ProgressFn | None, tables: TableCache | None = None, max_per_kind: int | None = PER_KIND, in_process: bool = False) -> None:
     """Layers 1 and 2 in one pass over the tables: each CSV is parsed once, checked by the
     structural engine, then by the pandera rules, then dropped (only the key columns and the
     small reference tables stay), so memory holds one big table at a time."""
-    import os
-
-    from ruven.validate import keys, preflight
+    from ruven.validate import preflight
+    from ruven.validate.row_checks import check_rows
 
     t = {"frictionless": 0.0, "pandera": 0.0}
     structural_on = "frictionless" in order
@@ -126,198 +124,48 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
         report.extend(check_frictionless(pkg))
         structural_on = False
     findings, safe = preflight.preflight(pkg)
-    meta = tables.metadata(pkg, safe) if tables else preflight.metadata(pkg, safe)
     if "frictionless" in order:
-        report.extend(findings + meta)
+        report.extend(findings)
+    # frictionless' check of the descriptor and schemas: from the cache, here (a long-lived
+    # caller has frictionless imported), or in a child process that overlaps the row checks
+    meta = tables.metadata_hit(pkg, safe) if tables else None
+    pending = None
+    if meta is None and in_process:
+        meta = preflight.metadata(pkg, safe)
+    elif meta is None:
+        pending = preflight.MetadataCheck(pkg, safe)
+    broken = preflight.patterns(pkg, safe)  # (not found by frictionless; the row checks would fail)
+    if broken:
+        meta = [*(meta or []), *broken]
     t["frictionless" if structural_on else "pandera"] += time.perf_counter() - t0
-    if meta:  # the schemas themselves are broken: row checks would be meaningless
-        _store(report, t, order)
-        return
-    from ruven.validate import rules
-
-    ctx = rules.Context(pkg, today)
-    needed = keys.key_fields(pkg)
-    checks = []
-    across = _Across()
     try:
-        for res in keys.load_order(pkg, safe):
-            hit_s = tables.hit("frictionless", res.name) if tables and structural_on else None
-            hit_r = tables.hit("pandera", res.name) if tables and rules_on else None
-            check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t, Limit(res.name, res.relpath, max_per_kind))
-            check.run(res, whole=rules.keep_whole(pkg, res), across=across)
-            checks.append((res, check, hit_s, hit_r))
-        across.wait()
+        if not meta:
+            rows, found, puts = check_rows(pkg, order, today, safe, t, tables, max_per_kind, structural_on, rules_on)
+    except Exception:
+        # row checks over schemas frictionless rejects may fail: that rejection is the report
+        if pending is None or not pending.result():
+            raise
+    except BaseException:  # Ctrl-C: do not wait for the child
+        if pending is not None:
+            pending.cancel()
+        raise
     finally:
-        across.close()
-    for res, check, hit_s, hit_r in checks:
-        check.finish()
-        report.rows[res.name] = check.rows
-        for layer, hit, found in (("frictionless", hit_s, check.structural), ("pandera", hit_r, check.rules)):
-            if layer not in order or (layer == "frictionless" and not structural_on):
-                continue
-            report.extend(found if hit is None else hit)
-            if tables and hit is None:
-                tables.put(layer, res.name, found, check.rows)
-    if rules_on:
-        t0 = time.perf_counter()
-        report.extend(rules.finish(ctx))
-        t["pandera"] += time.perf_counter() - t0
-    _store(report, t, order)
-
-
-class _TableCheck:
-    """Layers 1 and 2 over one table, in parts when it is big (see :func:`ruven.validate.tables.parts`):
-    each part's rows are checked and dropped, keeping only the columns that the checks across
-    rows (unique values, primary keys, references, the pandera rules that compare rows) and the
-    other tables (referenced keys) need; those run once at the end."""
-
-    def __init__(self, pkg: DataPackage, ctx: Any, key_fields: set[str], structural_on: bool, rules_on: bool, t: dict[str, float], limit: Limit) -> None:
-        self.pkg, self.ctx, self.key_fields, self.t = pkg, ctx, key_fields, t
-        self.limit = limit
-        self.structural_on, self.rules_on = structural_on, rules_on
-        self.structural: list[Any] = []
-        self.rules: list[Any] = []
-        self.rows = 0
-
-    def run(self, res: Any, whole: bool, across: _Across) -> None:
-        """The row checks now; the checks across rows (which need the keys of the tables this
-        one refers to) handed to ``across``, which runs them in the tables' order while this
-        thread reads the next table. A table kept ``whole`` (a reference table) waits for
-        ``across`` and is checked at once."""
-        from ruven.validate.tables import PartsRefused, load, parts
-
-        if whole:
-            across.wait()
-            self._whole(load(res))
-            return
-        try:
-            self._parts(res, parts(res), across)
-        except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole
-            self.structural, self.rules, self.rows = [], [], 0
-            self.limit = Limit(self.limit.resource, self.limit.path, self.limit.per_kind)
-            across.wait()
-            self._whole(load(res))
-
-    def finish(self) -> None:
-        """After every check ran: the counts of the rows of one kind left out (the limit)."""
-        self.structural.extend(self.limit.findings("frictionless"))
-        self.rules.extend(self.limit.findings("pandera"))
-
-    def _whole(self, table: Any) -> None:
-        """A table read whole: every check at once."""
-        from ruven.validate import keys
-
-        self.rows = table.df.height
-        self._rows(table, "all", header=True, keys=keys.keys_of(table, self.key_fields))
-
-    def _parts(self, res: Any, tables: Any, across: _Across) -> None:
-        """Each part's row checks as it is read (one part for a table up to ``PART_BYTES``), the
-        checks across rows once over the columns they need, by ``across``."""
-        import polars as pl
-
-        from ruven.validate import keys
-        from ruven.validate.tables import LINE, Table
-
-        kept: list[Any] = []
-        columns: list[str] = []
-        first = None
-        t0 = time.perf_counter()
-        for part in tables:
-            self.t["frictionless" if self.structural_on else "pandera"] += time.perf_counter() - t0
-            if first is None:
-                first = part
-                columns = [LINE, *(c for c in part.df.columns if c in self._across(part))]
-            self.rows += part.df.height
-            self._rows(part, "rows", header=part is first)
-            kept.append(part.df.select(columns))
-            del part
+        if pending is not None:
             t0 = time.perf_counter()
-        if first is None:
-            return
-        whole_table = Table(res, first.labels, pl.concat(kept, rechunk=False), [c for c in first.fields if c in columns])
-        del kept, first
-        across.submit(lambda: self._rows(whole_table, "across", header=False, keys=keys.keys_of(whole_table, self.key_fields)))
-
-    def _across(self, part: Any) -> set[str]:
-        """The columns the checks across rows and the other tables read."""
-        from ruven.validate import rules
-
-        res = part.resource
-        cols = set(self.key_fields) | set(res.primary_key)
-        cols |= {f.name for f in res.fields if f.constraints.get("unique")}
-        cols |= {c for fk in res.foreign_keys for c in ((fk.field, fk.reference_field) if fk.resource == res.name else (fk.field,))}
-        if self.rules_on:
-            cols |= rules.across_columns(part, self.ctx)
-        return cols
-
-    def _rows(self, table: Any, scope: str, header: bool, keys: Any = None) -> None:
-        from ruven.validate import rules, structural
-
-        t, ctx = self.t, self.ctx
-        t1 = time.perf_counter()
-        if self.structural_on:
-            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header, limit=self.limit))
-        t2 = time.perf_counter()
-        if keys is not None:
-            ctx.keys.update(keys)
-        if self.rules_on:
-            self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit))
-        elif scope != "across":  # the table's pandera findings are cached, but its citations count
-            rules.remember_citations(table, ctx, keep=False)
-        if scope == "all" and rules.keep_whole(self.pkg, table.resource):
-            ctx.tables[table.resource.name] = table
-        with _CLOCK:  # two threads add to the layers' seconds
-            t["frictionless"] += t2 - t1
-            t["pandera"] += time.perf_counter() - t2
-
-
-_CLOCK = threading.Lock()
-
-
-class _Across:
-    """One thread that runs the checks across rows, table after table in the order handed in,
-    while the caller reads and checks the next table's rows: polars (and so most of each check)
-    runs without holding Python's GIL, so the two overlap on two cores. ``wait`` returns when
-    all handed in ran, raising what one of them raised. ``RUVEN_THREADS=1`` runs each at once,
-    in the caller's thread."""
-
-    def __init__(self) -> None:
-        import queue
-
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        if os.environ.get("RUVEN_THREADS") != "1":
-            self._thread = threading.Thread(target=self._loop, name="ruven-across", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            try:
-                if self._error is None:
-                    job()
-            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by wait()
-                self._error = exc
-            finally:
-                self._jobs.task_done()
-        self._jobs.task_done()
-
-    def submit(self, job: Callable[[], None]) -> None:
-        if self._thread is None:
-            job()
-        else:
-            self._jobs.put(job)
-
-    def wait(self) -> None:
-        if self._thread is not None:
-            self._jobs.join()
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._jobs.put(None)
+            meta = pending.result()
+            t["frictionless" if structural_on else "pandera"] += time.perf_counter() - t0
+            if tables:
+                tables.metadata_store(pkg, safe, meta)
+            meta = [*meta, *broken]
+    if "frictionless" in order:
+        report.extend(meta)
+    if not meta:  # (when the schemas themselves are broken, row checks are meaningless)
+        report.rows.update(rows)
+        report.extend(found)
+        for layer, name, table_found, n in puts:
+            if tables:
+                tables.put(layer, name, table_found, n)
+    _store(report, t, order)
 
 
 def _store(report: ValidationReport, t: dict[str, float], order: list[str]) -> None:
@@ -352,8 +200,8 @@ class TableCache:
     def put(self, layer: str, name: str, findings: list[Any], rows: int) -> None:
         self._cache.store(self._keys[(layer, name)], self._cache.Entry(list(findings), {name: rows}))
 
-    def metadata(self, pkg: DataPackage, safe: list[Any]) -> list[Any]:
-        """frictionless' check of the descriptor and schemas, kept under the digest of what it
+    def _metadata_key(self, pkg: DataPackage, safe: list[Any]) -> str:
+        """frictionless' check of the descriptor and schemas is kept under the digest of what it
         reads (the descriptor it is given, the code and the libraries)."""
         import hashlib
         import json
@@ -363,13 +211,14 @@ class TableCache:
         h = hashlib.sha256()
         self._cache.base(h)
         h.update(json.dumps(preflight.descriptor_for_frictionless(pkg, safe), sort_keys=True).encode())
-        k = hashlib.sha256(b"metadata\0" + h.digest()).hexdigest()
-        hit = self._cache.load(k)
-        if hit is not None:
-            return hit.findings
-        found = preflight.metadata(pkg, safe)
-        self._cache.store(k, self._cache.Entry(found, {}))
-        return found
+        return hashlib.sha256(b"metadata\0" + h.digest()).hexdigest()
+
+    def metadata_hit(self, pkg: DataPackage, safe: list[Any]) -> list[Any] | None:
+        hit = self._cache.load(self._metadata_key(pkg, safe))
+        return None if hit is None else hit.findings
+
+    def metadata_store(self, pkg: DataPackage, safe: list[Any], found: list[Any]) -> None:
+        self._cache.store(self._metadata_key(pkg, safe), self._cache.Entry(found, {}))
 
     def missing(self, layer: str, pkg: DataPackage) -> list[str]:
         return [res.name for res in pkg if (layer, res.name) not in self._hits]

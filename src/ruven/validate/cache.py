@@ -153,7 +153,7 @@ def load(k: str) -> Entry | None:
         return None
     try:
         doc = json.loads((folder / f"{k}.json").read_text(encoding="utf-8"))
-        return Entry([Finding(**f) for f in doc["findings"]], {str(n): int(c) for n, c in doc["rows"].items()})
+        return Entry([Finding.from_dict(f) for f in doc["findings"]], {str(n): int(c) for n, c in doc["rows"].items()})
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -361,7 +361,7 @@ def collect(proc: Any, pkg: DataPackage, only: Sequence[str] | None = None) -> t
     out, err = proc.communicate()
     try:
         doc = json.loads(out.decode("utf-8"))
-        return [Finding(**f) for f in doc["findings"]], float(doc["seconds"])
+        return [Finding.from_dict(f) for f in doc["findings"]], float(doc["seconds"])
     except (ValueError, KeyError, TypeError):
         import time
 

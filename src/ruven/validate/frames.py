@@ -37,22 +37,27 @@ class Memo:
     """Per-table work shared by several rules: most columns hold few distinct values (dates,
     free text with odd characters), so rules decide on distinct values and then mark rows."""
 
-    def __init__(self, df: pl.DataFrame) -> None:
+    def __init__(self, df: pl.DataFrame, text: list[str] | None = None) -> None:
         self.df = df
+        #: the free-text columns, whose suspicious values are found in one pass for all of them
+        self.text = [n for n in text or [] if n in df.columns]
         self._text: dict[str, dict[str, list[str]]] = {}
         self._dates: dict[str, tuple[list[str], list[Any], list[Any]]] = {}
 
     def text_bad(self, name: str, code: str) -> list[str]:
         """Distinct values of a free-text column that break one hygiene rule."""
+        import polars as pl
+
         if name not in self._text:
-            col = self.df.get_column(name)
-            candidates = col.filter(col.str.contains(SUSPICIOUS)).unique().to_list()
-            out: dict[str, list[str]] = {c: [] for c in HYGIENE}
-            for v in candidates:
-                for c, test in HYGIENE.items():
-                    if test(v):
-                        out[c].append(v)
-            self._text[name] = out
+            names = self.text if name in self.text else [name]
+            found = self.df.select([pl.col(n).filter(pl.col(n).str.contains(SUSPICIOUS)).unique().implode() for n in names]).row(0)
+            for n, candidates in zip(names, found, strict=True):
+                out: dict[str, list[str]] = {c: [] for c in HYGIENE}
+                for v in candidates:
+                    for c, test in HYGIENE.items():
+                        if test(v):
+                            out[c].append(v)
+                self._text[n] = out
         return self._text[name][code]
 
     def dates(self, name: str) -> tuple[list[str], list[Any], list[Any]]:
@@ -101,7 +106,9 @@ def list_width(df: pl.DataFrame, name: str, delimiter: str) -> int:
 
 def distinct_ids(df: pl.DataFrame, f: Field) -> pl.Series:
     """Every id cited in an id-list column, once."""
-    return df.get_column(f.name).str.split(f.delimiter).explode().unique().drop_nulls()
+    import polars as pl
+
+    return df.select(pl.col(f.name).str.split(f.delimiter).explode().unique().drop_nulls()).to_series()
 
 
 def normalize_url(col: pl.Expr) -> pl.Expr:

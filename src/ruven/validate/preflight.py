@@ -169,6 +169,40 @@ def _line_at(res: Resource, offset: int) -> int:
     return lines + 1
 
 
+def patterns(pkg: DataPackage, resources: list[Resource]) -> list[Finding]:
+    """Field patterns the row checks cannot run: not a regular expression Python (frictionless)
+    reads, or one of the constructs polars' regex engine lacks (look-around, back-references).
+    frictionless' descriptor check lets a broken pattern through; the rows would then fail."""
+    import json
+    import re
+
+    import polars as pl
+
+    out = []
+    for res in resources:
+        for f in res.fields:
+            pattern = f.constraints.get("pattern")
+            if not isinstance(pattern, str):
+                continue
+            try:
+                re.compile(pattern)
+                pl.select(pl.lit("").str.contains(f"^(?:{pattern})$"))
+            except Exception as exc:  # noqa: BLE001 - re.error, polars' ComputeError: both mean the same
+                where = str(res.schema_path.relative_to(pkg.root)) if res.schema_path is not None else pkg.descriptor_path.name
+                line = _line_of(res.schema_path, json.dumps(pattern)) if res.schema_path is not None else None
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                out.append(_f(res.name, where, "schema-error", f"the pattern of {f.name} is not a regular expression the checks can run: {reason}", "fix the pattern: plain regular-expression syntax without look-around or back-references (see https://docs.rs/regex/latest/regex/#syntax)", line, f.name, pattern))
+    return out
+
+
+def _line_of(path: Any, needle: str) -> int | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((i for i, line in enumerate(text.splitlines(), start=1) if needle in line), None)
+
+
 def descriptor_for_frictionless(pkg: DataPackage, resources: list[Resource]) -> dict[str, Any]:
     desc = {k: v for k, v in pkg.descriptor.items() if k != "resources"}
     desc["resources"] = [dict(r.descriptor, schema=r.schema) for r in resources]
@@ -206,3 +240,62 @@ def _metadata_findings(pkg: DataPackage, exc: Exception) -> Iterator[Finding]:
     if not reasons:
         yield _f("", dp, "package-error", str(exc), "fix datapackage.json", None)
 
+
+
+class MetadataCheck:
+    """:func:`metadata` in a child process, so that importing frictionless and checking the
+    descriptor overlap layers 1 and 2 on another core (as Great Expectations does); ``result``
+    waits for it. If the child cannot start or answer, the check runs here."""
+
+    def __init__(self, pkg: DataPackage, resources: list[Resource]) -> None:
+        import subprocess
+        import sys
+
+        self.pkg, self.resources = pkg, resources
+        try:
+            self._proc: Any = subprocess.Popen(
+                [sys.executable, "-m", "ruven.validate.preflight", str(pkg.descriptor_path), ",".join(r.name for r in resources)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            self._proc = None
+        self._result: list[Finding] | None = None
+
+    def result(self) -> list[Finding]:
+        import json
+
+        if self._result is None:
+            found = None
+            if self._proc is not None:
+                out, _ = self._proc.communicate()
+                try:
+                    found = [Finding.from_dict(f) for f in json.loads(out.decode("utf-8"))]
+                except (ValueError, TypeError):
+                    found = None
+            self._result = metadata(self.pkg, self.resources) if found is None else found
+        return self._result
+
+    def cancel(self) -> None:
+        """Stop the child (Ctrl-C): ``result`` is then empty."""
+        self._result = []
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def _main(argv: list[str]) -> int:
+    import json
+    import sys
+
+    pkg = DataPackage.load(argv[0], check_paths=False)
+    names = set(argv[1].split(",")) if len(argv) > 1 else set()
+    found = metadata(pkg, [r for r in pkg if r.name in names])
+    sys.stdout.write(json.dumps([f.to_dict() for f in found]))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through validate_package
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))

@@ -69,21 +69,33 @@ __all__ = ["SCOPES", "Context", "Rule", "across_columns", "build_schema", "check
 SCOPES = ("all", "rows", "across")
 
 
-def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all") -> tuple[Any, dict[str, Rule]]:
-    """The pandera polars schema of this resource, derived from its Table Schema."""
+def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", frame: pl.DataFrame | None = None) -> tuple[Any, dict[str, Rule]]:
+    """The pandera polars schema of this resource, derived from its Table Schema. Given the
+    ``frame`` it will validate, the row rules that no row of it breaks are left out (see below)."""
     import pandera.polars as pa
     import polars as pl
 
     present = table.fields
-    memo = Memo(table.df)
+    memo = Memo(table.df, [f.name for f in res.fields if f.is_free_text and f.name in present])
     rules = [r for r in derive_rules(res, present, ctx, memo) if scope == "all" or (r.across is not None) == (scope == "across")]
     by_id: dict[str, Rule] = {}
     column_checks: dict[str, list[Any]] = {n: [] for n in present}
     frame_checks: list[Any] = []
+    # The row rules (a polars expression each) are first evaluated together, in one pass over
+    # the frame; a rule that holds on every row cannot fail one, so, as for the rules decided on
+    # distinct values below, it needs no pandera pass (on the package: 333 of 1,020 collects).
+    holds: set[int] = set()
+    if frame is not None and frame.height:
+        row_rules = [i for i, rule in enumerate(rules) if rule.ok is not None]
+        if row_rules:
+            held = frame.select([rules[i].ok().fill_null(False).all().alias(str(i)) for i in row_rules]).row(0)
+            holds = {i for i, ok in zip(row_rules, held, strict=True) if ok}
     for i, rule in enumerate(rules):
         rid = f"{rule.code}#{i}"
         by_id[rid] = rule
         if rule.ok is not None:
+            if i in holds:
+                continue  # (the rule stays in by_id: it was derived and ran)
             expr = rule.ok()
 
             def column_check(data: Any, expr: pl.Expr = expr) -> pl.LazyFrame:
@@ -130,10 +142,10 @@ def check_table(table: Table, ctx: Context, scope: str = "all", limit: Limit | N
         remember_citations(table, ctx)  # also the distinct ids of this frame's id lists, for their rules
     if table.df.height == 0:
         return []
-    schema, by_id = build_schema(res, table, ctx, scope)
-    out: list[Finding] = []
     numeric = [f for f in res.fields if f.type in ("integer", "number") and f.name in table.fields]
     frame = table.df.with_columns([_accepted_number(f).alias(NUM + f.name) for f in numeric])
+    schema, by_id = build_schema(res, table, ctx, scope, frame)
+    out: list[Finding] = []
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

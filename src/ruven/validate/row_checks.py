@@ -1,0 +1,261 @@
+"""Layers 1 and 2 over every table of a package: the reference tables whole and first, then
+the other tables' row checks (two tables at a time, each in a thread) and their checks across
+rows (one table after another, in the order they refer to each other, in a third thread).
+polars runs without holding Python's GIL, so the threads overlap on the cores; memory holds at
+most two tables' parts and the columns their checks across rows need."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ruven.package import DataPackage
+from ruven.validate.limit import Limit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Future
+
+
+def check_rows(pkg: DataPackage, order: list[str], today: dt.date, safe: list[Any], t: dict[str, float], tables: Any, max_per_kind: int | None, structural_on: bool, rules_on: bool) -> tuple[dict[str, int], list[Any], list[tuple[str, str, list[Any], int]]]:
+    """Every table's row checks: (rows per table, findings, findings to keep per table)."""
+    from ruven.validate import keys, rules
+
+    ctx = rules.Context(pkg, today)
+    needed = keys.key_fields(pkg)
+    checks = []
+    # Reference tables are checked whole, first; the other tables' row checks run two at a
+    # time, each in its own thread, and their checks across rows one table after another, in
+    # the order the tables refer to each other, in a third (polars runs without Python's GIL,
+    # so they overlap on the cores). At most two tables' rows wait for those checks.
+    threaded = os.environ.get("RUVEN_THREADS") != "1"
+    across = _Across(threaded)
+    running: collections.deque[tuple[Any, Any, Future[Any]]] = collections.deque()
+
+    def hand_over(keep: int) -> None:
+        while len(running) > keep:
+            check, res, rows = running.popleft()
+            job = rows.result()
+            if job is None:  # refused by the fast reader: the exact one, after the tables it refers to
+                check.whole(res, across)
+            else:
+                across.submit(job)
+
+    try:
+        for res in keys.load_order(pkg, safe):
+            hit_s = tables.hit("frictionless", res.name) if tables and structural_on else None
+            hit_r = tables.hit("pandera", res.name) if tables and rules_on else None
+            check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t, Limit(res.name, res.relpath, max_per_kind))
+            checks.append((res, check, hit_s, hit_r))
+            if rules.keep_whole(pkg, res):
+                hand_over(0)
+                check.whole(res, across)
+            else:
+                hand_over(1)
+                running.append((check, res, _in_thread(check.row_checks, res) if threaded else _done(check.row_checks, res)))
+        hand_over(0)
+        across.wait()
+    finally:
+        across.close()
+    rows: dict[str, int] = {}
+    found: list[Any] = []
+    puts: list[tuple[str, str, list[Any], int]] = []
+    for res, check, hit_s, hit_r in checks:
+        check.finish()
+        rows[res.name] = check.rows
+        for layer, hit, table_found in (("frictionless", hit_s, check.structural), ("pandera", hit_r, check.rules)):
+            if layer not in order or (layer == "frictionless" and not structural_on):
+                continue
+            found.extend(table_found if hit is None else hit)
+            if hit is None:
+                puts.append((layer, res.name, table_found, check.rows))
+    if rules_on:
+        t0 = time.perf_counter()
+        found.extend(rules.finish(ctx))
+        t["pandera"] += time.perf_counter() - t0
+    return rows, found, puts
+
+
+class _TableCheck:
+    """Layers 1 and 2 over one table, in parts when it is big (see :func:`ruven.validate.tables.parts`):
+    each part's rows are checked and dropped, keeping only the columns that the checks across
+    rows (unique values, primary keys, references, the pandera rules that compare rows) and the
+    other tables (referenced keys) need; those run once at the end."""
+
+    def __init__(self, pkg: DataPackage, ctx: Any, key_fields: set[str], structural_on: bool, rules_on: bool, t: dict[str, float], limit: Limit) -> None:
+        self.pkg, self.ctx, self.key_fields, self.t = pkg, ctx, key_fields, t
+        self.limit = limit
+        self.structural_on, self.rules_on = structural_on, rules_on
+        self.structural: list[Any] = []
+        self.rules: list[Any] = []
+        self.rows = 0
+
+    def row_checks(self, res: Any) -> Callable[[], None] | None:
+        """The row checks of every part; returns the checks across rows, to be run once the
+        tables this one refers to were checked (they need their keys). None when the fast
+        reader refused a part: the table is then read whole (:meth:`whole`)."""
+        from ruven.validate.tables import PartsRefused, parts
+
+        try:
+            return self._parts(res, parts(res))
+        except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole
+            self.structural, self.rules, self.rows = [], [], 0
+            self.limit = Limit(self.limit.resource, self.limit.path, self.limit.per_kind)
+            return None
+
+    def whole(self, res: Any, across: _Across) -> None:
+        """Every check at once over the table read whole, after the tables it refers to."""
+        from ruven.validate.tables import load
+
+        across.wait()
+        self._whole(load(res))
+
+    def finish(self) -> None:
+        """After every check ran: the counts of the rows of one kind left out (the limit)."""
+        self.structural.extend(self.limit.findings("frictionless"))
+        self.rules.extend(self.limit.findings("pandera"))
+
+    def _whole(self, table: Any) -> None:
+        """A table read whole: every check at once."""
+        from ruven.validate import keys
+
+        self.rows = table.df.height
+        self._rows(table, "all", header=True, keys=keys.keys_of(table, self.key_fields))
+
+    def _parts(self, res: Any, tables: Any) -> Callable[[], None]:
+        """Each part's row checks as it is read (one part for a table up to ``PART_BYTES``);
+        returns the checks across rows, once over the columns they need."""
+        import polars as pl
+
+        from ruven.validate import keys
+        from ruven.validate.tables import LINE, Table
+
+        kept: list[Any] = []
+        columns: list[str] = []
+        first = None
+        t0 = time.perf_counter()
+        for part in tables:
+            self.t["frictionless" if self.structural_on else "pandera"] += time.perf_counter() - t0
+            if first is None:
+                first = part
+                columns = [LINE, *(c for c in part.df.columns if c in self._across(part))]
+            self.rows += part.df.height
+            self._rows(part, "rows", header=part is first)
+            kept.append(part.df.select(columns))
+            del part
+            t0 = time.perf_counter()
+        if first is None:
+            return lambda: None
+        whole_table = Table(res, first.labels, pl.concat(kept, rechunk=False), [c for c in first.fields if c in columns])
+        del kept, first
+        return lambda: self._rows(whole_table, "across", header=False, keys=keys.keys_of(whole_table, self.key_fields))
+
+    def _across(self, part: Any) -> set[str]:
+        """The columns the checks across rows and the other tables read."""
+        from ruven.validate import rules
+
+        res = part.resource
+        cols = set(self.key_fields) | set(res.primary_key)
+        cols |= {f.name for f in res.fields if f.constraints.get("unique")}
+        cols |= {c for fk in res.foreign_keys for c in ((fk.field, fk.reference_field) if fk.resource == res.name else (fk.field,))}
+        if self.rules_on:
+            cols |= rules.across_columns(part, self.ctx)
+        return cols
+
+    def _rows(self, table: Any, scope: str, header: bool, keys: Any = None) -> None:
+        from ruven.validate import rules, structural
+
+        t, ctx = self.t, self.ctx
+        t1 = time.perf_counter()
+        if self.structural_on:
+            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header, limit=self.limit))
+        t2 = time.perf_counter()
+        if keys is not None:
+            ctx.keys.update(keys)
+        if self.rules_on:
+            self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit))
+        elif scope != "across":  # the table's pandera findings are cached, but its citations count
+            rules.remember_citations(table, ctx, keep=False)
+        if scope == "all" and rules.keep_whole(self.pkg, table.resource):
+            ctx.tables[table.resource.name] = table
+        with _CLOCK:  # two threads add to the layers' seconds
+            t["frictionless"] += t2 - t1
+            t["pandera"] += time.perf_counter() - t2
+
+
+_CLOCK = threading.Lock()
+
+
+class _Across:
+    """One thread that runs the checks across rows, table after table in the order handed in,
+    while the caller reads and checks the next table's rows: polars (and so most of each check)
+    runs without holding Python's GIL, so the two overlap on two cores. ``wait`` returns when
+    all handed in ran, raising what one of them raised. Not ``threaded`` (``RUVEN_THREADS=1``),
+    it runs each at once, in the caller's thread."""
+
+    def __init__(self, threaded: bool = True) -> None:
+        import queue
+
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._thread = threading.Thread(target=self._loop, name="ruven-across", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                if self._error is None:
+                    job()
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by wait()
+                self._error = exc
+            finally:
+                self._jobs.task_done()
+        self._jobs.task_done()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        if self._thread is None:
+            job()
+        else:
+            self._jobs.put(job)
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._jobs.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+
+
+def _in_thread(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``fn(*args)`` in a thread of its own (a daemon: Ctrl-C does not wait for it)."""
+    from concurrent.futures import Future
+
+    future: Future[Any] = Future()
+
+    def go() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - raised by future.result() in the caller
+            future.set_exception(exc)
+
+    threading.Thread(target=go, name="ruven-rows", daemon=True).start()
+    return future
+
+
+def _done(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``fn(*args)`` run now, as a finished future."""
+    from concurrent.futures import Future
+
+    future: Future[Any] = Future()
+    future.set_result(fn(*args))
+    return future
