@@ -301,3 +301,28 @@ def test_a_pattern_the_checks_cannot_run_is_a_located_schema_error(tmp_path: Pat
     found = [f for f in json.loads(out)["findings"] if f["code"] == "schema-error"]
     assert [(f["path"], f["line"], f["field"], f["value"]) for f in found] == [("schemas/deployments.json", line, "id", pattern)]
     assert "internal-error" not in out + err
+
+
+def test_descriptor_check_in_a_child_gives_the_in_process_findings(tmp_path: Path) -> None:
+    """A cold `ruven validate` has frictionless check the descriptor in a child process (its
+    import overlaps the row checks); the findings are those of the check run in-process."""
+    from conftest import copy_package
+    from ruven.validate import validate_package
+
+    pkg = copy_package(tmp_path)
+    schema = pkg / "schemas" / "actors.json"
+    doc = json.loads(schema.read_text(encoding="utf-8"))
+    doc["fields"][1].setdefault("constraints", {})["maxLength"] = "long"  # the row checks cannot use it either
+    schema.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    here = validate_package(pkg, layers=["frictionless", "pandera"], cache=False, in_process=True)
+    assert any("maxLength" in f.message for f in here.findings), [f.message for f in here.findings]
+    script = (
+        "import json, sys\n"
+        "from ruven.validate import validate_package\n"
+        "r = validate_package(sys.argv[1], layers=['frictionless', 'pandera'], cache=False)\n"
+        "assert 'frictionless' not in sys.modules, 'the check ran in this process'\n"
+        "print(json.dumps([f.to_dict() for f in r.findings]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(pkg)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [f.to_dict() for f in here.findings]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -126,11 +127,12 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     findings, safe = preflight.preflight(pkg)
     if "frictionless" in order:
         report.extend(findings)
-    # frictionless' check of the descriptor and schemas: from the cache, here (a long-lived
-    # caller has frictionless imported), or in a child process that overlaps the row checks
+    # frictionless' check of the descriptor and schemas: from the cache, here (when frictionless
+    # is imported already, e.g. by a long-lived caller), or in a child process that imports it
+    # and checks while the row checks run
     meta = tables.metadata_hit(pkg, safe) if tables else None
     pending = None
-    if meta is None and in_process:
+    if meta is None and (in_process or "frictionless" in sys.modules):
         meta = preflight.metadata(pkg, safe)
     elif meta is None:
         pending = preflight.MetadataCheck(pkg, safe)
