@@ -217,7 +217,9 @@ def watch(tab: Table, workdir: Path, frictionless_real: float | None, edits: int
     """Seconds from writing an edit to the new report of `ruven validate --watch`."""
     pkg = _copy_real(Path(tempfile.mkdtemp(dir=workdir)))
     env = dict(ENV, RUVEN_CACHE="on", RUVEN_CACHE_DIR=str(pkg / ".cache"))
-    proc = subprocess.Popen(ruven(pkg, "--watch"), cwd=pkg, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    # (Ctrl-C's default action restored in the child: a bench started in the background, e.g.
+    # under nohup, has SIGINT ignored, and its children would inherit that)
+    proc = subprocess.Popen(ruven(pkg, "--watch"), cwd=pkg, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
     lines: list[tuple[float, str]] = []
     ready = threading.Condition()
 
