@@ -175,17 +175,12 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, read_only: bool = True, tim
 
     try:
         desc, rows = interruptible(con, execute_read_only if read_only else execute, timeout)
-    except duckdb.TransactionException as exc:
-        if "read-only" not in str(exc):
+    except (duckdb.TransactionException, duckdb.CatalogException) as exc:
+        # a write refused by the read-only transaction, or a write into a table of the lazy
+        # connection (a view over its CSV): both are the sandbox at work
+        writes = "read-only" in str(exc) if isinstance(exc, duckdb.TransactionException) else read_only and re.search(r"\bis not an? table\b", str(exc))
+        if not writes:
             raise QueryError(str(exc), _HINT) from exc
-        raise QueryError(
-            f"the query writes, and the query sandbox is read-only: {exc}",
-            "only queries run by default; pass --allow-external to write or export files",
-        ) from exc
-    except duckdb.CatalogException as exc:
-        if not (read_only and re.search(r"\bis not an? table\b", str(exc))):
-            raise QueryError(str(exc), _HINT) from exc
-        # a write into a table of the lazy connection, which is a view over its CSV
         raise QueryError(
             f"the query writes, and the query sandbox is read-only: {exc}",
             "only queries run by default; pass --allow-external to write or export files",
