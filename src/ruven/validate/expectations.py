@@ -126,7 +126,7 @@ def _plain_columns(res: Resource, columns: list[str]) -> Any:
     import polars as pl
 
     from ruven.validate.tables import LINE as TLINE
-    from ruven.validate.tables import _header
+    from ruven.validate.tables import _header, byte_counts
 
     labels = _header(res.path)
     if labels != res.field_names or not set(columns) <= set(labels):
@@ -135,13 +135,8 @@ def _plain_columns(res: Resource, columns: list[str]) -> Any:
         df = pl.read_csv(res.path, columns=columns or labels[:1], infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=False, quote_char='"', raise_if_empty=False)
     except Exception:  # noqa: BLE001 - any refusal: the exact reading decides
         return None
-    newlines = 0
-    last = b""
-    with res.path.open("rb") as fh:
-        while chunk := fh.read(1 << 24):
-            newlines += chunk.count(b"\n")
-            last = chunk[-1:]
-    if newlines - (last == b"\n") != df.height:
+    (newlines,), ends = byte_counts(res.path, b"\n")
+    if newlines - ends != df.height:
         return None
     return df.with_row_index(TLINE, offset=2).select(TLINE, *columns)
 

@@ -60,16 +60,23 @@ class Table:
         return self.df.height
 
 
-def _counts(path: Path) -> tuple[int, int, bool]:
-    """(line breaks, commas, ends with a line break) of a file read whole."""
-    newlines = commas = 0
+def byte_counts(path: Path, needles: bytes) -> tuple[list[int], bool]:
+    """How often each byte of ``needles`` occurs in the file, and whether it ends with a line
+    break (read in chunks: no copy of a big file)."""
+    counts = [0] * len(needles)
     last = b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 24):
-            newlines += chunk.count(b"\n")
-            commas += chunk.count(b",")
+            for i in range(len(needles)):
+                counts[i] += chunk.count(needles[i : i + 1])
             last = chunk[-1:]
-    return newlines, commas, last == b"\n"
+    return counts, last == b"\n"
+
+
+def _counts(path: Path) -> tuple[int, int, bool]:
+    """(line breaks, commas, ends with a line break) of a file read whole."""
+    (newlines, commas), ends = byte_counts(path, b"\n,")
+    return newlines, commas, ends
 
 
 def load(resource: Resource) -> Table:
