@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ruven.db.names import WITHDRAWN, all_table, ident, literal
@@ -46,13 +47,32 @@ if TYPE_CHECKING:  # pragma: no cover
 Notes = list[tuple[str, str, str, dict[str, str]]]  # (TABLE|VIEW, name, comment, column comments)
 
 
-def load(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withdrawn: bool = False, lazy: bool = False) -> None:
+def load(
+    con: duckdb.DuckDBPyConnection,
+    pkg: DataPackage,
+    *,
+    include_withdrawn: bool = False,
+    lazy: bool = False,
+    kept: dict[str, Path] | None = None,
+) -> None:
     """Create the typed tables, the views and their comments in ``con`` (from the package's CSVs).
 
     ``lazy``: each resource's ``<name>_all`` is a VIEW over its CSV with the very same typed
     columns instead of a TABLE, so nothing is read until a query reads it, and a query reads
     only the CSVs it touches (the partial-date bounds are then found as the query needs them:
-    :func:`ruven.db.types.create_bounds_functions`)."""
+    :func:`ruven.db.types.create_bounds_functions`). ``kept`` (lazy only): resource name -> its
+    kept copy (:mod:`ruven.db.kept`), which its view reads instead of the CSV."""
+    import duckdb
+
+    if lazy:
+        for res in pkg:  # attached outside the transaction (DuckDB cannot attach inside one)
+            if kept and res.name in kept:
+                try:
+                    con.execute(f"ATTACH {literal(str(kept[res.name]))} AS {_kept_alias(res)} (READ_ONLY)")
+                except duckdb.Error:
+                    pass  # gone since it was found (another query's clean-up): the view reads the CSV
+        if any(f.is_partial_date for res in pkg if not (kept and res.name in kept) for f in res.fields):
+            create_bounds_functions(con)  # the views over CSVs find their bounds (kept copies hold theirs)
     con.execute("BEGIN TRANSACTION")  # one commit: a file database would otherwise sync per comment
     try:
         _load_all(con, pkg, include_withdrawn=include_withdrawn, lazy=lazy)
@@ -74,17 +94,11 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
     # A lazy connection reads nothing here: its resources are views over the CSVs, and the bounds
     # functions parse a date text when a query first reads its bounds.
     notes: Notes = []
-    if lazy:
-        create_bounds_functions(con)
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ruven-edtf")
     try:
         pending: dict[str, Future[Bounds]] = {}
         for res in pkg:
-            dates = [f.name for f in res.fields if f.is_partial_date]
-            if dates and not lazy:
-                texts = ", ".join(ident(d) for d in dates)
-                sql = f"SELECT DISTINCT v FROM (SELECT unnest([{texts}]) AS v FROM {_csv(con, res)}) WHERE v IS NOT NULL"
-                values = [v for (v,) in _read(con, res, sql).fetchall()]
+            if not lazy and (values := _date_texts(con, res)) is not None:
                 pending[res.name] = worker.submit(edtf_bounds, values)
         for res in pkg:
             if res.name in pending:
@@ -110,6 +124,16 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
         notes.append(("VIEW", v.name, v.description, comments | v.columns))
     _package_info(con, pkg)
     _write_comments(con, notes)
+
+
+def _date_texts(con: duckdb.DuckDBPyConnection, res: Resource) -> list[str] | None:
+    """The distinct texts of the partial-date columns of ``res`` (None when it has none)."""
+    dates = [f.name for f in res.fields if f.is_partial_date]
+    if not dates:
+        return None
+    texts = ", ".join(ident(d) for d in dates)
+    sql = f"SELECT DISTINCT v FROM (SELECT unnest([{texts}]) AS v FROM {_csv(con, res)}) WHERE v IS NOT NULL"
+    return [v for (v,) in _read(con, res, sql).fetchall()]
 
 
 def _csv(con: duckdb.DuckDBPyConnection, res: Resource) -> str:
@@ -181,14 +205,49 @@ def csv_error(pkg: DataPackage, exc: BaseException) -> PackageReadError | None:
     return None
 
 
+def _typed_select(con: duckdb.DuckDBPyConnection, res: Resource) -> str:
+    """The typed columns of ``res`` over its CSV (:func:`ruven.db.types.typed_columns`): a
+    projection of the CSV scan, so DuckDB keeps the file's row order (preserve_insertion_order)."""
+    select = ", ".join(f"{expr} AS {ident(name)}" for name, expr, _ in typed_columns(res))
+    return f"SELECT {select} FROM {_csv(con, res)}"
+
+
+def _kept_alias(res: Resource) -> str:
+    return ident(f"ruven_kept_{res.name}")
+
+
+def keep_copy(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, digest: str) -> Path | None:
+    """Write the kept copy of ``res`` (:func:`ruven.db.kept.keep`) with the typed columns of a
+    load, its bounds given by a load's macros (each distinct date text parsed once)."""
+    import duckdb
+
+    from ruven.db import kept
+
+    try:
+        values = _date_texts(con, res)
+    except PackageReadError:
+        return None  # the query reads the CSV and reports the problem
+    create_bounds_macros(con, edtf_bounds(values or []))
+    try:
+        return kept.keep(con, folder, res, digest, _typed_select(con, res))
+    finally:
+        try:
+            drop_bounds_macros(con)
+        except duckdb.Error:
+            pass
+
+
 def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool, lazy: bool) -> Notes:
     cols = typed_columns(res)
-    select = ", ".join(f"{expr} AS {ident(name)}" for name, expr, _ in cols)
     table = all_table(res)
     kind = "VIEW" if lazy else "TABLE"
-    # a projection of the CSV scan: DuckDB keeps the file's row order (preserve_insertion_order),
-    # loaded once into a table, or read again by each query of the lazy connection's view
-    _read(con, res, f"CREATE OR REPLACE {kind} {ident(table)} AS SELECT {select} FROM {_csv(con, res)}")
+    # loaded once into a table, or read again by each query of the lazy connection's view (from
+    # the table's kept copy when one is attached)
+    if lazy and _attached(con, _kept_alias(res)):
+        source = f"SELECT * FROM {_kept_alias(res)}.t"
+    else:
+        source = _typed_select(con, res)
+    _read(con, res, f"CREATE OR REPLACE {kind} {ident(table)} AS {source}")
     comments = {name: comment for name, _, comment in cols}
     desc = f"{res.title}: {res.description}"
     if table == res.name:
@@ -204,6 +263,11 @@ def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_wit
         (kind, table, desc + f" All rows, including withdrawn ones (non-empty `{WITHDRAWN}`).", comments),
         ("VIEW", res.name, desc + note, comments),
     ]
+
+
+def _attached(con: duckdb.DuckDBPyConnection, alias: str) -> bool:
+    name = alias[1:-1].replace('""', '"')
+    return con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [name]).fetchall() == [(1,)]
 
 
 def _write_comments(con: duckdb.DuckDBPyConnection, notes: Sequence[tuple[str, str, str, dict[str, str]]]) -> None:
@@ -261,6 +325,7 @@ def connect(
     database: str = ":memory:",
     threads: int | None = None,
     lazy: bool = False,
+    kept: dict[str, Path] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB connection holding one typed table per resource and the research views.
 
@@ -271,12 +336,13 @@ def connect(
     configuration so a query cannot turn it back on. ``database``: a file path to build a
     persistent database instead of an in-memory one. ``lazy``: views over the CSVs instead of
     tables loaded from them (:func:`load`); the sandbox then lets DuckDB read those CSVs, and
-    only them.
+    only them. ``kept`` (lazy only): the kept copies the views read instead of CSVs
+    (:func:`ruven.db.kept.plan`).
     """
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
     con = open_database(database, threads)
     try:
-        load(con, pkg, include_withdrawn=include_withdrawn, lazy=lazy)
+        load(con, pkg, include_withdrawn=include_withdrawn, lazy=lazy, kept=kept)
         if sandbox:
             lock_down(con, [str(res.path) for res in pkg] if lazy else ())
     except BaseException:
@@ -295,8 +361,13 @@ def lock_down(con: duckdb.DuckDBPyConnection, readable: Sequence[str] = ()) -> N
     con.execute("SET lock_configuration = true")
 
 
-def connect_for_query(package: str | os.PathLike[str] | DataPackage | None = None, *, include_withdrawn: bool = False) -> duckdb.DuckDBPyConnection:
+def connect_for_query(
+    package: str | os.PathLike[str] | DataPackage | None = None,
+    *,
+    include_withdrawn: bool = False,
+    kept: dict[str, Path] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """The sandboxed connection of ``ruven query``: the lazy connection (views over the CSVs,
     :func:`load`), which reads only the CSVs a query touches, when it runs, and may read no
-    other file."""
-    return connect(package, include_withdrawn=include_withdrawn, sandbox=True, lazy=True)
+    other file; ``kept``: the kept copies it reads instead of their CSVs (:mod:`ruven.db.kept`)."""
+    return connect(package, include_withdrawn=include_withdrawn, sandbox=True, lazy=True, kept=kept)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ruven.db import kept
 from ruven.db.connection import connect, connect_for_query, csv_error
 from ruven.errors import QueryError
 from ruven.package import DataPackage
@@ -256,20 +257,28 @@ def query(
     allow_external: bool = False,
     include_withdrawn: bool = False,
     timeout: float | None = None,
+    keep_min_bytes: int | None = None,
 ) -> QueryResult:
     """Open the package's typed connection and run ``sql``: sandboxed (read-only, the lazy
     connection of :func:`connect_for_query`, which reads the package's CSVs and no other file)
     unless ``allow_external`` (every table loaded, files and writes allowed); stopped after
-    ``timeout`` seconds (``None`` or 0: no limit)."""
+    ``timeout`` seconds (``None`` or 0: no limit). The sandboxed query reads the kept copies of
+    the large tables it reads (:mod:`ruven.db.kept`; ``keep_min_bytes``: from what size of CSV)
+    and has the missing ones written in the background once it has its answer."""
     import duckdb
 
     pkg = package if isinstance(package, DataPackage) else DataPackage.load(package)
+    plan = kept.Plan()
     if allow_external:
         con = connect(pkg, include_withdrawn=include_withdrawn)
     else:
-        con = connect_for_query(pkg, include_withdrawn=include_withdrawn)
+        plan = kept.plan(pkg, sql, kept.MIN_BYTES if keep_min_bytes is None else keep_min_bytes)
+        con = connect_for_query(pkg, include_withdrawn=include_withdrawn, kept=plan.found)
     try:
-        return run(con, sql, read_only=not allow_external, timeout=timeout)
+        result = run(con, sql, read_only=not allow_external, timeout=timeout)
+        if plan.missing:  # the large tables it read from their CSVs are kept for the next query
+            kept.spawn(pkg, plan.missing)
+        return result
     except QueryError as exc:
         # the lazy connection reads a CSV as the query runs: a file that cannot be read is the
         # package's problem, located as a full load reports it, not a mistake in the SQL

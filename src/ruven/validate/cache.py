@@ -23,9 +23,9 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
+from ruven.digest import code_and_libraries, update_file
 from ruven.package import DataPackage, Resource, paths
 from ruven.report import Finding
 
@@ -41,39 +41,9 @@ def cache_dir() -> Path | None:
     return user_cache("findings")
 
 
-def _update_file(h: hashlib._Hash, path: Path) -> None:
-    try:
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        h.update(b"<missing>")
-    h.update(b"\0")
-
-
-@lru_cache(maxsize=1)
-def _code_and_libraries() -> bytes:
-    """Digest of ruven's code and the libraries' versions, taken once per process: it is the
-    code this process runs (a file edited while ``--watch`` runs is not loaded, so it must not
-    count either)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    h = hashlib.sha256()
-    code = Path(__file__).resolve().parents[1]
-    for path in sorted(code.rglob("*.py")):
-        h.update(str(path.relative_to(code)).encode())
-        _update_file(h, path)
-    for lib in LIBRARIES:
-        try:
-            h.update(f"{lib}={version(lib)}\0".encode())
-        except PackageNotFoundError:
-            h.update(f"{lib}=?\0".encode())
-    return h.digest()
-
-
 def base(h: hashlib._Hash) -> None:
     """The code, the libraries and the switches, into ``h``."""
-    h.update(_code_and_libraries())
+    h.update(code_and_libraries(LIBRARIES))
     h.update(f"RUVEN_STRUCTURAL={os.environ.get('RUVEN_STRUCTURAL', '')}\0".encode())
 
 
@@ -84,7 +54,7 @@ def _table(h: hashlib._Hash, pkg: DataPackage, res: Resource) -> None:
         h.update(res.name.encode() + b"\0" + rel.encode() + b"\0")
         problem = paths.check(pkg.root, rel, rel)
         if problem is None:  # only files the resolver lets be read
-            _update_file(h, pkg.root / rel)
+            update_file(h, pkg.root / rel)
         else:
             h.update(problem.message.encode() + b"\0")
 
