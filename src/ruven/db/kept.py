@@ -244,6 +244,7 @@ def _evict(folder: Path, res: Resource) -> None:
         files = sorted(folder.glob(f"{res.name}-*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in files[KEEP:]:
             old.unlink(missing_ok=True)
+            old.with_name(old.name + ".lock").unlink(missing_ok=True)
     except OSError:
         pass
 
