@@ -98,7 +98,7 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
     try:
         pending: dict[str, Future[Bounds]] = {}
         for res in pkg:
-            if not lazy and (values := _date_texts(con, res)) is not None:
+            if not lazy and (values := date_texts(con, res)) is not None:
                 pending[res.name] = worker.submit(edtf_bounds, values)
         for res in pkg:
             if res.name in pending:
@@ -126,7 +126,7 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
     _write_comments(con, notes)
 
 
-def _date_texts(con: duckdb.DuckDBPyConnection, res: Resource) -> list[str] | None:
+def date_texts(con: duckdb.DuckDBPyConnection, res: Resource) -> list[str] | None:
     """The distinct texts of the partial-date columns of ``res`` (None when it has none)."""
     dates = [f.name for f in res.fields if f.is_partial_date]
     if not dates:
@@ -205,7 +205,7 @@ def csv_error(pkg: DataPackage, exc: BaseException) -> PackageReadError | None:
     return None
 
 
-def _typed_select(con: duckdb.DuckDBPyConnection, res: Resource) -> str:
+def typed_select(con: duckdb.DuckDBPyConnection, res: Resource) -> str:
     """The typed columns of ``res`` over its CSV (:func:`ruven.db.types.typed_columns`): a
     projection of the CSV scan, so DuckDB keeps the file's row order (preserve_insertion_order)."""
     select = ", ".join(f"{expr} AS {ident(name)}" for name, expr, _ in typed_columns(res))
@@ -214,27 +214,6 @@ def _typed_select(con: duckdb.DuckDBPyConnection, res: Resource) -> str:
 
 def _kept_alias(res: Resource) -> str:
     return ident(f"ruven_kept_{res.name}")
-
-
-def keep_copy(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, digest: str) -> Path | None:
-    """Write the kept copy of ``res`` (:func:`ruven.db.kept.keep`) with the typed columns of a
-    load, its bounds given by a load's macros (each distinct date text parsed once)."""
-    import duckdb
-
-    from ruven.db import kept
-
-    try:
-        values = _date_texts(con, res)
-    except PackageReadError:
-        return None  # the query reads the CSV and reports the problem
-    create_bounds_macros(con, edtf_bounds(values or []))
-    try:
-        return kept.keep(con, folder, res, digest, _typed_select(con, res))
-    finally:
-        try:
-            drop_bounds_macros(con)
-        except duckdb.Error:
-            pass
 
 
 def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool, lazy: bool) -> Notes:
@@ -246,7 +225,7 @@ def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_wit
     if lazy and _attached(con, _kept_alias(res)):
         source = f"SELECT * FROM {_kept_alias(res)}.t"
     else:
-        source = _typed_select(con, res)
+        source = typed_select(con, res)
     _read(con, res, f"CREATE OR REPLACE {kind} {ident(table)} AS {source}")
     comments = {name: comment for name, _, comment in cols}
     desc = f"{res.title}: {res.description}"

@@ -239,6 +239,29 @@ def keep(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, digest: st
     return dest
 
 
+def keep_copy(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, digest: str) -> Path | None:
+    """Write the kept copy of ``res`` (:func:`keep`) with the typed columns of a load, its bounds
+    given by a load's macros (each distinct date text parsed once)."""
+    import duckdb
+
+    from ruven.db.connection import date_texts, typed_select
+    from ruven.db.types import create_bounds_macros, drop_bounds_macros, edtf_bounds
+    from ruven.errors import PackageReadError
+
+    try:
+        values = date_texts(con, res)
+    except PackageReadError:
+        return None  # the query reads the CSV and reports the problem
+    create_bounds_macros(con, edtf_bounds(values or []))
+    try:
+        return keep(con, folder, res, digest, typed_select(con, res))
+    finally:
+        try:
+            drop_bounds_macros(con)
+        except duckdb.Error:
+            pass
+
+
 def _evict(folder: Path, res: Resource) -> None:
     try:
         files = sorted(folder.glob(f"{res.name}-*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -285,7 +308,7 @@ def plan(pkg: DataPackage, sql: str, min_bytes: int = MIN_BYTES) -> Plan:
 def keep_tables(pkg: DataPackage, names: Iterable[str]) -> dict[str, Path]:
     """Write the kept copy of each named table that has none (the detached writer's work);
     returns the copies there are afterwards."""
-    from ruven.db.connection import keep_copy, open_database
+    from ruven.db.connection import open_database
 
     folder = cache_dir()
     if folder is None:
