@@ -135,6 +135,8 @@ def test_a_table_that_cannot_be_kept_is_read_from_its_csv(mini: Path, cache: Pat
     set_cell(mini / "data" / "agreements.csv", "AGR-0001", "document_count", "several")
     pkg = DataPackage.load(mini)
     assert kept.keep_tables(pkg, ["agreements", "deployments"]).keys() == {"deployments"}
+    left = sorted(p.name for p in cache.iterdir() if p.is_file() and not p.name.endswith(".lock"))
+    assert len(left) == 1 and left[0].startswith("deployments-")  # no half-written file stays
     with pytest.raises(PackageReadError) as exc:
         run_sql("SELECT * FROM agreements", mini, keep_min_bytes=0)
     assert "data/agreements.csv" in exc.value.message and "several" in exc.value.message

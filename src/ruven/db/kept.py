@@ -163,13 +163,14 @@ def file_digest(path: Path, folder: Path | None = None) -> str:
     digest = h.hexdigest()
     settled = max(st.st_mtime_ns, st.st_ctime_ns) < started - SETTLED_NS
     if record is not None and settled:
+        from ruven.errors import RuvenError
         from ruven.fs import atomic_write_text
 
         try:
             record.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(record, json.dumps({"identity": identity, "sha256": digest}))
-        except OSError:
-            pass
+        except (OSError, RuvenError):
+            pass  # not remembered: hashed again next time
     return digest
 
 
@@ -203,38 +204,27 @@ def kept(folder: Path, res: Resource, digest: str) -> Path | None:
 
 def keep(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, digest: str, select: str) -> Path | None:
     """Write the table ``select`` gives (the typed columns of ``res`` over its CSV) into its kept
-    file, and return that file; None when it cannot be written, or another process is writing it."""
+    file (:func:`ruven.fs.atomic_path`, under a lock of its own), and return that file; None when
+    it cannot be written, or another process is writing it."""
     import duckdb
-    from filelock import FileLock, Timeout
 
-    from ruven.fs import clean_stale, temp_prefix
+    from ruven.errors import RuvenError
+    from ruven.fs import atomic_path, locks
 
     dest = path_for(folder, res, digest)
-    tmp = folder / f"{temp_prefix('kept')}{dest.name}"
-    attached = False
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(dest) + ".lock", timeout=0):
+        with locks([dest.with_name(dest.name + ".lock")], timeout=0):
             if dest.is_file():
                 return dest
-            clean_stale(folder)
-            tmp.unlink(missing_ok=True)
-            con.execute(f"ATTACH {literal(str(tmp))} AS __ruven_keep")
-            attached = True
-            con.execute(f"CREATE TABLE __ruven_keep.{TABLE} AS {select}")
-            con.execute("DETACH __ruven_keep")
-            attached = False
-            os.replace(tmp, dest)
-    except (duckdb.Error, OSError, Timeout):
+            with atomic_path(dest) as tmp:
+                con.execute(f"ATTACH {literal(str(tmp))} AS __ruven_keep")
+                try:
+                    con.execute(f"CREATE TABLE __ruven_keep.{TABLE} AS {select}")
+                finally:
+                    con.execute("DETACH __ruven_keep")
+    except (duckdb.Error, OSError, RuvenError):
         return None
-    finally:
-        if attached:
-            try:
-                con.execute("DETACH __ruven_keep")
-            except duckdb.Error:
-                pass
-        tmp.unlink(missing_ok=True)
-        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     _evict(folder, res)
     return dest
 
@@ -340,7 +330,14 @@ def spawn(pkg: DataPackage, names: Collection[str]) -> None:
     import subprocess
     import sys
 
-    if not names:
+    folder = cache_dir()
+    if not names or folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return  # nowhere to keep them: the queries read the CSVs
+    except OSError:
         return
     cmd = [sys.executable, "-m", "ruven.db.kept", str(pkg.root / "datapackage.json"), *names]
     try:
