@@ -167,3 +167,13 @@ def test_a_query_has_the_missing_copies_written_in_the_background(mini: Path, ca
     plan = kept.plan(DataPackage.load(mini), sql, min_bytes=0)
     assert list(plan.found) == ["deployments"] and plan.missing == []
     assert run_sql(sql, mini, keep_min_bytes=0).rows == [(1,)]
+
+
+def test_a_query_over_a_large_table_keeps_the_small_ones_it_reads_too(mini: Path, cache: Path) -> None:
+    pkg = DataPackage.load(mini)
+    size = {res.name: res.path.stat().st_size for res in pkg}
+    large = size["deployments"]
+    assert size["sources"] < large, size  # in the fixture, sources.csv is the smaller file
+    join = "SELECT count(*) FROM deployments d JOIN sources s ON list_contains(d.source_ids, s.id)"
+    assert sorted(kept.plan(pkg, join, min_bytes=large).missing) == ["deployments", "sources"]
+    assert kept.plan(pkg, "SELECT count(*) FROM sources", min_bytes=large) == kept.Plan()

@@ -21,10 +21,11 @@ queries read that file instead of the CSV.
   the kept copies there are and the CSVs of the others, and after it has its answer,
   :func:`spawn` starts a detached ``python -m ruven.db.kept`` that writes the missing copies
   (one writer per copy, under a lock; to a temporary file renamed into place).
-- **Only what pays.** Only tables of at least :data:`MIN_BYTES` of CSV are kept (a small CSV is
-  read in milliseconds), and only those a query reads, directly or through the research views
-  (:func:`tables_read`, from DuckDB's own parse of the SQL). The newest :data:`KEEP` copies of
-  each table name are kept, by use.
+- **Only what pays.** Only the tables a query reads, directly or through the research views
+  (:func:`tables_read`, from DuckDB's own parse of the SQL), and only when one of them has at
+  least :data:`MIN_BYTES` of CSV (a query over small tables reads them in milliseconds); the
+  small tables such a query reads are kept with the large ones. The newest :data:`KEEP` copies
+  of each table name are kept, by use.
 - **No cache is never an error.** A table that cannot be kept (a cell that is not of its
   column's type, a cache folder that cannot be written, a full disk) is read from its CSV, and
   the query reports what it would have reported. ``RUVEN_CACHE=off`` turns kept copies off.
@@ -284,7 +285,11 @@ def plan(pkg: DataPackage, sql: str, min_bytes: int = MIN_BYTES) -> Plan:
         names = tables_read(con, pkg, sql)
     finally:
         con.close()
-    todo = [res for res in pkg if names and res.name in names and worth_keeping(res, min_bytes)]
+    read = [res for res in pkg if names and res.name in names]
+    # a query that reads a large table keeps every table it reads: a small one costs milliseconds
+    # to keep, and a view over kept copies only needs no bounds function (nor its imports)
+    todo = read if any(worth_keeping(res, min_bytes) for res in read) else []
+    todo = [res for res in todo if worth_keeping(res, 0)]
     out = Plan()
     for name, digest in keys(todo, folder).items():
         path = kept(folder, pkg.resources[name], digest)
