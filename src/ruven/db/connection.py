@@ -65,13 +65,12 @@ def load(
     import duckdb
 
     if lazy:
-        for res in pkg:  # attached outside the transaction (DuckDB cannot attach inside one)
-            if kept and res.name in kept:
-                try:
-                    con.execute(f"ATTACH {literal(str(kept[res.name]))} AS {_kept_alias(res)} (READ_ONLY)")
-                except duckdb.Error:
-                    pass  # gone since it was found (another query's clean-up): the view reads the CSV
-        if any(f.is_partial_date for res in pkg if not (kept and res.name in kept) for f in res.fields):
+        for name, path in (kept or {}).items():  # attached outside the transaction (DuckDB cannot attach inside one)
+            try:
+                con.execute(f"ATTACH {literal(str(path))} AS {_kept_alias(name)} (READ_ONLY)")
+            except duckdb.Error:
+                pass  # gone since it was found (another query's clean-up): read from the CSVs
+        if any(f.is_partial_date for res in pkg if res.name not in (kept or {}) for f in res.fields):
             create_bounds_functions(con)  # the views over CSVs find their bounds (kept copies hold theirs)
     con.execute("BEGIN TRANSACTION")  # one commit: a file database would otherwise sync per comment
     try:
@@ -109,8 +108,10 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
     if not lazy:
         drop_bounds_macros(con)
     for v in views(pkg):
+        # a kept copy of the view's rows, in its order, when one is attached (ruven.db.kept)
+        sql = f"SELECT * FROM {_kept_alias(v.name)}.t" if lazy and _attached(con, _kept_alias(v.name)) else v.sql
         try:
-            con.execute(f"CREATE OR REPLACE VIEW {ident(v.name)} AS {v.sql}")
+            con.execute(f"CREATE OR REPLACE VIEW {ident(v.name)} AS {sql}")
         except duckdb.Error as exc:
             raise PackageReadError(
                 f"view {v.name} cannot be created: {exc}",
@@ -212,8 +213,9 @@ def typed_select(con: duckdb.DuckDBPyConnection, res: Resource) -> str:
     return f"SELECT {select} FROM {_csv(con, res)}"
 
 
-def _kept_alias(res: Resource) -> str:
-    return ident(f"ruven_kept_{res.name}")
+def _kept_alias(name: str) -> str:
+    """The name a kept copy of the table or view ``name`` is attached under (:mod:`ruven.db.kept`)."""
+    return ident(f"ruven_kept_{name}")
 
 
 def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool, lazy: bool) -> Notes:
@@ -222,8 +224,8 @@ def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_wit
     kind = "VIEW" if lazy else "TABLE"
     # loaded once into a table, or read again by each query of the lazy connection's view (from
     # the table's kept copy when one is attached)
-    if lazy and _attached(con, _kept_alias(res)):
-        source = f"SELECT * FROM {_kept_alias(res)}.t"
+    if lazy and _attached(con, _kept_alias(res.name)):
+        source = f"SELECT * FROM {_kept_alias(res.name)}.t"
     else:
         source = typed_select(con, res)
     _read(con, res, f"CREATE OR REPLACE {kind} {ident(table)} AS {source}")

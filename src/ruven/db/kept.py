@@ -71,13 +71,20 @@ def tables_read(con: duckdb.DuckDBPyConnection, pkg: DataPackage, sql: str) -> s
     """The resources whose rows ``sql`` reads, directly or through the research views, as DuckDB
     parses it (``json_serialize_sql``); None when DuckDB cannot tell (a statement that is not a
     query, such as ``DESCRIBE`` or ``PRAGMA``, or SQL it cannot parse)."""
+    found = reads(con, pkg, sql)
+    return None if found is None else found[0]
+
+
+def reads(con: duckdb.DuckDBPyConnection, pkg: DataPackage, sql: str) -> tuple[set[str], set[str]] | None:
+    """(resources, research views) that ``sql`` reads, the views' own reads followed; None when
+    DuckDB cannot tell (:func:`tables_read`)."""
     from ruven.db.views import views
 
     by_name: dict[str, str] = {}
     for res in pkg:
         by_name[res.name.lower()] = res.name
         by_name[all_table(res).lower()] = res.name
-    view_sql = {v.name.lower(): v.sql for v in views(pkg)}
+    view_sql = {v.name.lower(): (v.name, v.sql) for v in views(pkg)}
     found: set[str] = set()
     seen: set[str] = set()
     todo = [sql]
@@ -88,10 +95,20 @@ def tables_read(con: duckdb.DuckDBPyConnection, pkg: DataPackage, sql: str) -> s
         for name in names:
             if name in by_name:
                 found.add(by_name[name])
-            elif name in view_sql and name not in seen:
-                seen.add(name)
-                todo.append(view_sql[name])
-    return found
+            elif name in view_sql and view_sql[name][0] not in seen:
+                seen.add(view_sql[name][0])
+                todo.append(view_sql[name][1])
+    return found, seen
+
+
+def sorts(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    """Whether the rows of ``sql`` are sorted by an ``ORDER BY`` of its own (not one inside it), as
+    DuckDB parses it."""
+    rows = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()
+    tree = json.loads(rows[0][0]) if rows else {}
+    statements = tree.get("statements") or [{}]
+    modifiers = (statements[-1].get("node") or {}).get("modifiers") or []
+    return any(m.get("type") == "ORDER_MODIFIER" for m in modifiers)
 
 
 def _base_tables(con: duckdb.DuckDBPyConnection, sql: str) -> set[str] | None:
@@ -187,13 +204,14 @@ def keys(resources: Iterable[Resource], folder: Path | None = None) -> dict[str,
         return dict(zip([res.name for res in todo], pool.map(lambda r: key(r, folder), todo), strict=True))
 
 
-def path_for(folder: Path, res: Resource, digest: str) -> Path:
-    return folder / f"{res.name}-{digest[:40]}.duckdb"
+def path_for(folder: Path, name: str, digest: str) -> Path:
+    return folder / f"{name}-{digest[:40]}.duckdb"
 
 
-def kept(folder: Path, res: Resource, digest: str) -> Path | None:
-    """The kept copy of these very bytes, if there is one (marked as the newest used)."""
-    path = path_for(folder, res, digest)
+def kept(folder: Path, name: str, digest: str) -> Path | None:
+    """The kept copy of the table or view ``name`` named ``digest``, if there is one (marked as the
+    newest used)."""
+    path = path_for(folder, name, digest)
     if not path.is_file():
         return None
     try:
@@ -203,16 +221,16 @@ def kept(folder: Path, res: Resource, digest: str) -> Path | None:
     return path
 
 
-def keep(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, digest: str, select: str) -> Path | None:
-    """Write the table ``select`` gives (the typed columns of ``res`` over its CSV) into its kept
-    file (:func:`ruven.fs.atomic_path`, under a lock of its own), and return that file; None when
+def keep(con: duckdb.DuckDBPyConnection, folder: Path, name: str, digest: str, select: str) -> Path | None:
+    """Write the rows ``select`` gives (the typed columns of the table ``name`` over its CSV, or
+    the rows of the view ``name``) into its kept file (:func:`ruven.fs.atomic_path`, under a lock of its own), and return that file; None when
     it cannot be written, or another process is writing it."""
     import duckdb
 
     from ruven.errors import RuvenError
     from ruven.fs import atomic_path, locks
 
-    dest = path_for(folder, res, digest)
+    dest = path_for(folder, name, digest)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with locks([dest.with_name(dest.name + ".lock")], timeout=0):
@@ -226,7 +244,7 @@ def keep(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, digest: st
                     con.execute("DETACH __ruven_keep")
     except (duckdb.Error, OSError, RuvenError):
         return None
-    _evict(folder, res)
+    _evict(folder, name)
     return dest
 
 
@@ -245,7 +263,7 @@ def keep_copy(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, diges
         return None  # the query reads the CSV and reports the problem
     create_bounds_macros(con, edtf_bounds(values or []))
     try:
-        return keep(con, folder, res, digest, typed_select(con, res))
+        return keep(con, folder, res.name, digest, typed_select(con, res))
     finally:
         try:
             drop_bounds_macros(con)
@@ -253,9 +271,9 @@ def keep_copy(con: duckdb.DuckDBPyConnection, folder: Path, res: Resource, diges
             pass
 
 
-def _evict(folder: Path, res: Resource) -> None:
+def _evict(folder: Path, name: str) -> None:
     try:
-        files = sorted(folder.glob(f"{res.name}-*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+        files = sorted(folder.glob(f"{name}-*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in files[KEEP:]:
             old.unlink(missing_ok=True)
             old.with_name(old.name + ".lock").unlink(missing_ok=True)
@@ -265,36 +283,72 @@ def _evict(folder: Path, res: Resource) -> None:
 
 @dataclass
 class Plan:
-    """What a query reads of the kept copies: those there are (by resource name) and the large
-    tables it reads that have none yet."""
+    """What a query reads of the kept copies: those there are (by table or view name), and the
+    tables and views it reads that have none yet."""
 
     found: dict[str, Path] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    missing_views: list[str] = field(default_factory=list)
+    view_keys: dict[str, str] = field(default_factory=dict)
 
 
-def plan(pkg: DataPackage, sql: str, min_bytes: int = MIN_BYTES) -> Plan:
-    """The kept copies ``sql`` can read, and the large tables it reads without one (an empty plan
-    when the cache is off or DuckDB cannot tell what the SQL reads)."""
+def view_key(pkg: DataPackage, view: Any, include_withdrawn: bool, table_keys: dict[str, str]) -> str:
+    """The digest naming the kept copy of a research view: ruven's code, the view's SQL, the
+    descriptor, whether withdrawn rows are in, and the keys of the tables it reads."""
+    h = hashlib.sha256(code_and_libraries(LIBRARIES))
+    h.update(f"view\0{view.name}\0{view.sql}\0withdrawn={include_withdrawn}\0".encode())
+    h.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
+    for name in sorted(table_keys):
+        h.update(f"{name}={table_keys[name]}\0".encode())
+    return h.hexdigest()
+
+
+def plan(pkg: DataPackage, sql: str, min_bytes: int = MIN_BYTES, include_withdrawn: bool = False) -> Plan:
+    """The kept copies ``sql`` can read, and the tables and views it reads without one (an empty
+    plan when the cache is off, DuckDB cannot tell what the SQL reads, or it reads no large
+    table). The views kept are those that sort their rows (``ORDER BY``): a sort of millions of
+    rows is most of such a query's time; a view that only joins or filters is read through."""
     import duckdb
+
+    from ruven.db.views import views
 
     folder = cache_dir()
     if folder is None:
         return Plan()
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
-        names = tables_read(con, pkg, sql)
+        found = reads(con, pkg, sql)
+        if found is None:
+            return Plan()
+        names, view_names = found
+        read = [res for res in pkg if res.name in names]
+        # a query that reads a large table keeps every table it reads: a small one costs
+        # milliseconds to keep, and a view over kept copies only needs no bounds function
+        if not any(worth_keeping(res, min_bytes) for res in read):
+            return Plan()
+        sorted_views = {v.name: v for v in views(pkg) if v.name in view_names and sorts(con, v.sql)}
+        view_tables = {name: tables_read(con, pkg, v.sql) or set() for name, v in sorted_views.items()}
     finally:
         con.close()
-    read = [res for res in pkg if names and res.name in names]
-    # a query that reads a large table keeps every table it reads: a small one costs milliseconds
-    # to keep, and a view over kept copies only needs no bounds function (nor its imports)
-    todo = read if any(worth_keeping(res, min_bytes) for res in read) else []
-    todo = [res for res in todo if worth_keeping(res, 0)]
+    todo = [res for res in pkg if worth_keeping(res, 0) and (res.name in names or any(res.name in t for t in view_tables.values()))]
+    digests = keys(todo, folder)
     out = Plan()
-    for name, digest in keys(todo, folder).items():
-        path = kept(folder, pkg.resources[name], digest)
+    for res in read:
+        if res.name not in digests:
+            continue
+        path = kept(folder, res.name, digests[res.name])
         if path is None:
-            out.missing.append(name)
+            out.missing.append(res.name)
+        else:
+            out.found[res.name] = path
+    for name, v in sorted_views.items():
+        if not view_tables[name] <= digests.keys():
+            continue  # a table it reads cannot be kept (no file): read through
+        k = view_key(pkg, v, include_withdrawn, {t: digests[t] for t in view_tables[name]})
+        out.view_keys[name] = k
+        path = kept(folder, name, k)
+        if path is None:
+            out.missing_views.append(name)
         else:
             out.found[name] = path
     return out
@@ -316,7 +370,35 @@ def keep_tables(pkg: DataPackage, names: Iterable[str]) -> dict[str, Path]:
             if res is None or not worth_keeping(res, 0):
                 continue
             digest = key(res, folder)
-            path = kept(folder, res, digest) or keep_copy(con, folder, res, digest)
+            path = kept(folder, name, digest) or keep_copy(con, folder, res, digest)
+            if path is not None:
+                out[name] = path
+    finally:
+        con.close()
+    return out
+
+
+def keep_views(pkg: DataPackage, names: Iterable[str], include_withdrawn: bool = False) -> dict[str, Path]:
+    """Write the kept copy of each named research view that has none, computed over the kept
+    copies of its tables (the detached writer's work, after the tables); returns the copies there
+    are afterwards."""
+    from ruven.db.connection import connect
+    from ruven.db.names import ident
+
+    names = list(names)
+    folder = cache_dir()
+    if folder is None or not names:
+        return {}
+    sql = "; ".join(f"SELECT * FROM {ident(n)}" for n in names)
+    p = plan(pkg, sql, 0, include_withdrawn)
+    out = {n: p.found[n] for n in names if n in p.found}
+    todo = [n for n in p.missing_views if n in names]
+    if not todo:
+        return out
+    con = connect(pkg, include_withdrawn=include_withdrawn, lazy=True, kept={n: p.found[n] for n in p.found if n in pkg.resources})
+    try:
+        for name in todo:
+            path = keep(con, folder, name, p.view_keys[name], f"SELECT * FROM {ident(name)}")
             if path is not None:
                 out[name] = path
     finally:
@@ -329,14 +411,15 @@ def keep_tables(pkg: DataPackage, names: Iterable[str]) -> dict[str, Path]:
 _WRITERS: list[Any] = []
 
 
-def spawn(pkg: DataPackage, names: Collection[str]) -> None:
-    """Start the detached writer of the kept copies of ``names`` (``python -m ruven.db.kept``); it
-    outlives this process, and its output goes nowhere. Never raises."""
+def spawn(pkg: DataPackage, tables: Collection[str], views: Collection[str] = (), include_withdrawn: bool = False) -> None:
+    """Start the detached writer of the kept copies of ``tables`` and then ``views``
+    (``python -m ruven.db.kept``); it outlives this process, and its output goes nowhere. Never
+    raises."""
     import subprocess
     import sys
 
     folder = cache_dir()
-    if not names or folder is None:
+    if not (tables or views) or folder is None:
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -344,27 +427,35 @@ def spawn(pkg: DataPackage, names: Collection[str]) -> None:
             return  # nowhere to keep them: the queries read the CSVs
     except OSError:
         return
-    cmd = [sys.executable, "-m", "ruven.db.kept", str(pkg.root / "datapackage.json"), *names]
+    cmd = [sys.executable, "-m", "ruven.db.kept", str(pkg.root / "datapackage.json"), *tables]
+    cmd += [f"--view={v}" for v in views] + (["--include-withdrawn"] if include_withdrawn else [])
     try:
-        _WRITERS.append(subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
-        ))
+        _WRITERS.append(
+            subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                close_fds=True,
+            )
+        )
     except OSError:
         pass
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ruven.db.kept DATAPACKAGE TABLE...``: write the kept copies of those tables."""
+    """``python -m ruven.db.kept DATAPACKAGE [TABLE...] [--view=VIEW...] [--include-withdrawn]``:
+    write the kept copies of those tables, then of those views."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
+    tables = [a for a in args[1:] if not a.startswith("--")]
+    views = [a.removeprefix("--view=") for a in args[1:] if a.startswith("--view=")]
     try:
-        keep_tables(DataPackage.load(args[0]), args[1:])
+        pkg = DataPackage.load(args[0])
+        keep_tables(pkg, tables)
+        keep_views(pkg, views, "--include-withdrawn" in args)
     except Exception:  # noqa: BLE001 - a background writer has no one to tell; the query reads the CSV
         return 1
     return 0
@@ -374,4 +465,20 @@ if __name__ == "__main__":  # pragma: no cover - run as a detached process by sp
     raise SystemExit(main())
 
 
-__all__ = ["KEEP", "MIN_BYTES", "Plan", "cache_dir", "keep", "keep_tables", "kept", "key", "plan", "spawn", "tables_read", "worth_keeping"]
+__all__ = [
+    "KEEP",
+    "MIN_BYTES",
+    "Plan",
+    "cache_dir",
+    "keep",
+    "keep_tables",
+    "keep_views",
+    "kept",
+    "key",
+    "plan",
+    "reads",
+    "spawn",
+    "tables_read",
+    "view_key",
+    "worth_keeping",
+]

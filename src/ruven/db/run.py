@@ -272,12 +272,12 @@ def query(
     if allow_external:
         con = connect(pkg, include_withdrawn=include_withdrawn)
     else:
-        plan = kept.plan(pkg, sql, kept.MIN_BYTES if keep_min_bytes is None else keep_min_bytes)
+        plan = kept.plan(pkg, sql, kept.MIN_BYTES if keep_min_bytes is None else keep_min_bytes, include_withdrawn)
         con = connect_for_query(pkg, include_withdrawn=include_withdrawn, kept=plan.found)
     try:
         result = run(con, sql, read_only=not allow_external, timeout=timeout)
-        if plan.missing:  # the large tables it read from their CSVs are kept for the next query
-            kept.spawn(pkg, plan.missing)
+        if plan.missing or plan.missing_views:  # what it read without a copy is kept for the next query
+            kept.spawn(pkg, plan.missing, plan.missing_views, include_withdrawn)
         return result
     except QueryError as exc:
         # the lazy connection reads a CSV as the query runs: a file that cannot be read is the
