@@ -60,8 +60,9 @@ def load(
     ``lazy``: each resource's ``<name>_all`` is a VIEW over its CSV with the very same typed
     columns instead of a TABLE, so nothing is read until a query reads it, and a query reads
     only the CSVs it touches (the partial-date bounds are then found as the query needs them:
-    :func:`ruven.db.types.create_bounds_functions`). ``kept`` (lazy only): resource name -> its
-    kept copy (:mod:`ruven.db.kept`), which its view reads instead of the CSV."""
+    :func:`ruven.db.types.create_bounds_functions`). ``kept`` (lazy only): resource or research view
+    name -> its kept copy (:mod:`ruven.db.kept`), which the view of that name reads instead of
+    the CSV, or instead of computing its rows."""
     import duckdb
 
     if lazy:

@@ -20,12 +20,17 @@ queries read that file instead of the CSV.
   (about 4 s against 1.5 s for a million rows), so a query never waits for it: a query reads
   the kept copies there are and the CSVs of the others, and after it has its answer,
   :func:`spawn` starts a detached ``python -m ruven.db.kept`` that writes the missing copies
-  (one writer per copy, under a lock; to a temporary file renamed into place).
+  (one writer per copy, under a lock; through :func:`ruven.fs.atomic_path`).
 - **Only what pays.** Only the tables a query reads, directly or through the research views
   (:func:`tables_read`, from DuckDB's own parse of the SQL), and only when one of them has at
   least :data:`MIN_BYTES` of CSV (a query over small tables reads them in milliseconds); the
   small tables such a query reads are kept with the large ones. The newest :data:`KEEP` copies
   of each table name are kept, by use.
+- **Views that sort.** A research view that sorts its rows (``timeline``, ``citations``,
+  ``single_source_rows``: an ``ORDER BY`` of its own) costs a sort of millions of rows on every
+  query, whatever the query asks of it. Its rows, in order, are kept too, written by the same
+  writer after the tables (over their kept copies), and named by a digest of ruven's code, the
+  view's SQL, the descriptor, whether withdrawn rows are in, and the keys of the tables it reads.
 - **No cache is never an error.** A table that cannot be kept (a cell that is not of its
   column's type, a cache folder that cannot be written, a full disk) is read from its CSV, and
   the query reports what it would have reported. ``RUVEN_CACHE=off`` turns kept copies off.
