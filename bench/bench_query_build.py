@@ -121,12 +121,17 @@ def wait_for_writers(limit: float = 600) -> None:
 
 
 def touch_a_byte(pkg: Path) -> None:
-    """Change one byte of deployments.csv in place (the case of the first letter of the first
-    summary), so the next query runs on data it has never seen."""
+    """Change one byte of deployments.csv in place (the case of the first letter of a summary, one
+    picked at random among the first MiB's), so the next query runs on bytes it has never seen:
+    flipping the same letter back would restore bytes whose kept copies are still there."""
+    import random
+    import re
+
     path = pkg / "data" / "deployments.csv"
     with path.open("r+b") as fh:
-        head = fh.read(1 << 16)
-        at = head.index(b"ynthetic row") - 1
+        head = fh.read(1 << 20)
+        spots = [m.start() - 1 for m in re.finditer(rb"ynthetic row", head)]
+        at = random.SystemRandom().choice(spots)
         fh.seek(at)
         fh.write(b"s" if head[at : at + 1] == b"S" else b"S")
 
