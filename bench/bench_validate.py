@@ -125,8 +125,8 @@ def real_package(tab: Table, repeat: int, floor_all: float, floor_12: float, ups
     s_12, m_12, _ = best(ruven(pkg, *LAYERS_12), pkg, repeat)
     rows = sum(json.loads(out)["summary"]["rows"].values()) if out.strip() else 0
     work = f"real package (~{rows:,} rows), cold"
-    tab.row(work, "all three layers", s_all, m_all, ratio(fr[0] if fr else None, s_all), f"(+{s_all - floor_all:.2f} s over its import floor)")
-    tab.row(work, "layers 1+2", s_12, m_12, ratio(fr[0] if fr else None, s_12), f"(+{s_12 - floor_12:.2f} s over its import floor)")
+    tab.row(work, "all three layers", s_all, m_all, ratio(fr[0] if fr else None, s_all), f"({s_all - floor_all:+.2f} s against its import floor)")
+    tab.row(work, "layers 1+2", s_12, m_12, ratio(fr[0] if fr else None, s_12), f"({s_12 - floor_12:+.2f} s against its import floor)")
     if fr:
         tab.row(work, "frictionless validate", fr[0], fr[1])
     return fr[0] if fr else None
