@@ -110,7 +110,7 @@ def _load_all(con: duckdb.DuckDBPyConnection, pkg: DataPackage, *, include_withd
         drop_bounds_macros(con)
     for v in views(pkg):
         # a kept copy of the view's rows, in its order, when one is attached (ruven.db.kept)
-        sql = f"SELECT * FROM {_kept_alias(v.name)}.t" if lazy and _attached(con, _kept_alias(v.name)) else v.sql
+        sql = f"SELECT * FROM {_kept_alias(v.name)}.t" if lazy and _attached(con, v.name) else v.sql
         try:
             con.execute(f"CREATE OR REPLACE VIEW {ident(v.name)} AS {sql}")
         except duckdb.Error as exc:
@@ -214,9 +214,13 @@ def typed_select(con: duckdb.DuckDBPyConnection, res: Resource) -> str:
     return f"SELECT {select} FROM {_csv(con, res)}"
 
 
+def _kept_db(name: str) -> str:
+    """The database name a kept copy of the table or view ``name`` is attached under (:mod:`ruven.db.kept`)."""
+    return f"ruven_kept_{name}"
+
+
 def _kept_alias(name: str) -> str:
-    """The name a kept copy of the table or view ``name`` is attached under (:mod:`ruven.db.kept`)."""
-    return ident(f"ruven_kept_{name}")
+    return ident(_kept_db(name))
 
 
 def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_withdrawn: bool, lazy: bool) -> Notes:
@@ -225,7 +229,7 @@ def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_wit
     kind = "VIEW" if lazy else "TABLE"
     # loaded once into a table, or read again by each query of the lazy connection's view (from
     # the table's kept copy when one is attached)
-    if lazy and _attached(con, _kept_alias(res.name)):
+    if lazy and _attached(con, res.name):
         source = f"SELECT * FROM {_kept_alias(res.name)}.t"
     else:
         source = typed_select(con, res)
@@ -247,9 +251,9 @@ def _load_resource(con: duckdb.DuckDBPyConnection, res: Resource, *, include_wit
     ]
 
 
-def _attached(con: duckdb.DuckDBPyConnection, alias: str) -> bool:
-    name = alias[1:-1].replace('""', '"')
-    return con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [name]).fetchall() == [(1,)]
+def _attached(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a kept copy of the table or view ``name`` is attached."""
+    return con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [_kept_db(name)]).fetchall() == [(1,)]
 
 
 def _write_comments(con: duckdb.DuckDBPyConnection, notes: Sequence[tuple[str, str, str, dict[str, str]]]) -> None:
