@@ -28,6 +28,8 @@ from ruven.validate.frames import (
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
+    from ruven.validate.tables import Table
+
 @dataclass
 class Rule:
     """One derived check: a polars expression that is True where the row is fine."""
@@ -114,8 +116,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
         pattern = c.get("pattern", "")
         if pattern in ISO_PATTERNS:
             kind = ISO_PATTERNS[pattern]
-            codes = sorted(_iso_sets()[kind])
-            rules.append(Rule(f"unknown-{kind}-code", f.name, lambda col=col, p=pattern, codes=codes: ~col.str.contains(p) | col.is_in(codes)))
+            rules.append(Rule(f"unknown-{kind}-code", f.name, lambda col=col, p=pattern, kind=kind: ~col.str.contains(p) | col.is_in(sorted(_iso_sets()[kind]))))
         if pattern.startswith("^https?://"):
             rules.append(Rule("invalid-url", f.name, frame_ok=url_frame_ok(f.name)))
         if f.is_free_text:
@@ -173,7 +174,7 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
                 rt = ctx.tables.get(ref)
                 published = next((g.name for g in rt.resource.fields if g.is_publication_date), None) if rt is not None else None
                 if rt is not None and published in rt.df.columns and rt.resource.primary_key:
-                    rules.append(Rule("date-after-sources", name, frame_ok=after_sources_ok(name, cites, rt, published, memo)))
+                    rules.append(Rule("date-after-sources", name, frame_ok=after_sources_ok(name, cites, rt, published, memo, ctx)))
     # references point to an actor of an allowed kind (x-ruven `actor-kinds`); self references form no cycle
     for fk in res.foreign_keys:
         allowed = by_name[fk.field].actor_kinds if fk.field in by_name else []
@@ -184,10 +185,17 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
                 unknown = [k for k in allowed if k not in enum]
                 if unknown:
                     raise ValueError(f"x-ruven.actor-kinds of {res.name}.{fk.field} names kinds the schema of {fk.resource} lacks: {unknown}")
-                kinds = rt.df.select(fk.reference_field, "kind")
-                good = kinds.filter(pl.col("kind").is_in(list(allowed)))[fk.reference_field]
-                known = kinds[fk.reference_field]
-                rules.append(Rule("actor-kind", fk.field, lambda n=fk.field, good=good, known=known: ~pl.col(n).is_in(known.implode()) | pl.col(n).is_in(good.implode())))
+
+                def of_kind(rt: Table = rt, ref: str = fk.reference_field, allowed: tuple[str, ...] = tuple(allowed)) -> tuple[pl.Series, pl.Series]:
+                    """(ids of the allowed kinds, every id) of the referenced table."""
+                    kinds = rt.df.select(ref, "kind")
+                    return kinds.filter(pl.col("kind").is_in(list(allowed)))[ref], kinds[ref]
+
+                def kind_ok(n: str = fk.field, key: tuple[str, ...] = ("kinds", fk.resource, fk.reference_field, *allowed), of_kind: Callable[[], tuple[pl.Series, pl.Series]] = of_kind) -> pl.Expr:
+                    good, known = ctx.once(key, of_kind)
+                    return ~pl.col(n).is_in(known.implode()) | pl.col(n).is_in(good.implode())
+
+                rules.append(Rule("actor-kind", fk.field, kind_ok))
         if fk.resource == res.name and fk.field in by_name and fk.reference_field in by_name:
             rules.append(Rule("reference-cycle", fk.field, frame_ok=cycle_ok(fk.field, fk.reference_field), across=(fk.reference_field,)))
     # likely duplicates (warnings), among live rows

@@ -31,6 +31,15 @@ class Context:
     tables: dict[str, Table] = field(default_factory=dict)  # small reference tables kept whole
     cited: dict[str, set[str]] = field(default_factory=dict)  # resource -> ids cited by source_ids lists
     distinct: dict[str, Any] = field(default_factory=dict)  # id-list field -> distinct ids (current table)
+    #: what the rules read off the small reference tables, worked out once per run, when a rule
+    #: first runs (not when it is derived: the columns of a big table's checks across rows are
+    #: read off rules derived for that alone)
+    derived: dict[tuple[str, ...], Any] = field(default_factory=dict)
+
+    def once(self, key: tuple[str, ...], make: Callable[[], Any]) -> Any:
+        if key not in self.derived:
+            self.derived[key] = make()  # (two threads may both make it: the same value)
+        return self.derived[key]
 
 
 class Memo:
@@ -212,15 +221,18 @@ def same_statement_ok(name: str, key: list[str], live: pl.Expr) -> Callable[[pl.
     return ok
 
 
-def after_sources_ok(name: str, f: Field, sources: Table, published: str, memo: Memo) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+def after_sources_ok(name: str, f: Field, sources: Table, published: str, memo: Memo, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     """The date ``name`` is not after the latest publication date of the sources ``f`` cites."""
     import polars as pl
 
-    pub = Memo(sources.df)
-    key = sources.resource.primary_key[0]
-    src = sources.df.lazy().select(pl.col(key).alias("__sid__"), pub.bound(published, 1).alias("__pub__")).filter(pl.col("__pub__").is_not_null())
+    def last_days() -> pl.DataFrame:
+        """Each source's last possible day of publication (the sources' dates parsed once a run)."""
+        pub = Memo(sources.df)
+        key = sources.resource.primary_key[0]
+        return sources.df.select(pl.col(key).alias("__sid__"), pub.bound(published, 1).alias("__pub__")).filter(pl.col("__pub__").is_not_null())
 
     def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        src = ctx.once(("published", sources.name, published), last_days).lazy()
         rows = lf.select(memo.bound(name, 0).alias("__lo__"), pl.col(f.name)).with_row_index("__i__")
         latest = (
             rows.select("__i__", pl.col(f.name).str.split(f.delimiter).alias("__sid__"))
