@@ -134,6 +134,8 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     pending = None
     if meta is None and (in_process or "frictionless" in sys.modules):
         meta = preflight.metadata(pkg, safe)
+        if tables:
+            tables.metadata_store(pkg, safe, meta)
     elif meta is None:
         pending = preflight.MetadataCheck(pkg, safe)
     broken = preflight.patterns(pkg, safe)  # (not found by frictionless; the row checks would fail)

@@ -124,7 +124,8 @@ class _TableCheck:
             self.t["frictionless" if self.structural_on else "pandera"] += time.perf_counter() - t0
             if first is None:
                 first = part
-                columns = [LINE, *(c for c in part.df.columns if c in self._across(part))]
+                across = self._across(part)
+                columns = [LINE, *(c for c in part.df.columns if c in across)]
             self.rows += part.df.height
             self._rows(part, "rows", header=part is first)
             kept.append(part.df.select(columns))
