@@ -65,3 +65,23 @@ def test_an_error_then_its_fix(mini: Path, cache: Path) -> None:
     set_cell(mini / "data" / "arms_purchases.csv", "ARM-0001", "quantity_delivered", "")
     doc = _same_as_uncached(mini)
     assert doc["ok"]
+
+
+def test_the_descriptor_check_is_cached_in_a_long_lived_process(mini: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--watch`` checks in its own process: after an edit to a row, frictionless' check of the
+    unchanged descriptor and schemas comes from the cache, and the report is the same."""
+    import datetime as dt
+
+    from ruven.validate import preflight, validate_package
+
+    calls = []
+    real = preflight.metadata
+    monkeypatch.setattr(preflight, "metadata", lambda *a: calls.append(1) or real(*a))
+    today = dt.date(2026, 11, 25)
+    first = validate_package(mini, layers=["frictionless", "pandera"], today=today, in_process=True)
+    set_cell(mini / "data" / "deployments.csv", "DEP-0001", "personnel_low", "many")
+    again = validate_package(mini, layers=["frictionless", "pandera"], today=today, in_process=True)
+    assert len(calls) == 1
+    assert first.ok() and [f.code for f in again.findings] == ["type-error"]
+    fresh = validate_package(mini, layers=["frictionless", "pandera"], today=today, cache=False, in_process=True)
+    assert [f.to_dict() for f in again.findings] == [f.to_dict() for f in fresh.findings]
