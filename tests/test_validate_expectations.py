@@ -157,3 +157,16 @@ def test_rows_are_placed_on_their_physical_line(tmp_path: Path, line_break: bool
     report = validate_package(pkg, layers=["expectations"], cache=False)
     found = [(f.line, f.value) for f in report.findings if (f.resource, f.code, f.field) == ("deployments", "implausible-value", "personnel_best")]
     assert found == [(physical, "9000")]
+
+
+def test_a_changed_suite_is_used_in_a_long_lived_process(tmp_path: Path) -> None:
+    """``--watch`` keeps each suite it made for the next run: a suite edited between two runs
+    in one process is made again, so its new bounds are the ones checked."""
+    from ruven.validate import expectations
+
+    pkg = copy_package(tmp_path)
+    assert expectations.check(DataPackage.load(pkg), ["deployments"]) == []
+    assert expectations.check(DataPackage.load(pkg), ["deployments"]) == []  # (the kept suite)
+    _bound(pkg / "validation" / "deployments.json", "row-count-below-minimum", "min_value", 2)
+    found = [(f.code, f.resource) for f in expectations.check(DataPackage.load(pkg), ["deployments"])]
+    assert found == [("row-count-below-minimum", "deployments")]

@@ -74,15 +74,17 @@ def _context(gx: Any) -> Any:
 _SESSION: dict[str, Any] = {}
 
 
-def _session(gx: Any, fresh: bool) -> tuple[Any, Any, dict[str, Any]]:
-    """(context, pandas data source, batch definitions by table) — new when ``fresh``."""
+def _session(gx: Any, fresh: bool) -> dict[str, Any]:
+    """The context (``ctx``), pandas data source (``ds``), batch definitions by table
+    (``batches``) and suites added to the context, by table, with the JSON they were made from
+    (``suites``): kept for the next run in this process (``--watch``), new when ``fresh``."""
     if fresh or not _SESSION:
         ctx = _context(gx)
-        session = {"ctx": ctx, "ds": ctx.data_sources.add_pandas("ruven"), "batches": {}}
+        session = {"ctx": ctx, "ds": ctx.data_sources.add_pandas("ruven"), "batches": {}, "suites": {}}
         if fresh:
-            return session["ctx"], session["ds"], session["batches"]
+            return session
         _SESSION.update(session)
-    return _SESSION["ctx"], _SESSION["ds"], _SESSION["batches"]
+    return _SESSION
 
 
 def _frame(res: Resource, columns: set[str]) -> Any:
@@ -182,7 +184,8 @@ def run(pkg: DataPackage, *, keep_context: bool = False, only: Sequence[str] | N
     with _quiet_gx() as gx:
         from great_expectations.core.expectation_suite import ExpectationSuite
 
-        ctx, ds, batch_defs = _session(gx, keep_context)
+        session = _session(gx, keep_context)
+        ctx, ds, batch_defs, suites = session["ctx"], session["ds"], session["batches"], session["suites"]
         for res, doc in jobs:
             try:
                 df = _frame(res, _suite_columns(doc))
@@ -194,11 +197,17 @@ def run(pkg: DataPackage, *, keep_context: bool = False, only: Sequence[str] | N
             present = set(df.columns)
             exps = [e for e in doc.get("expectations", []) if _suite_columns({"expectations": [e]}) <= present]
             name = doc.get("name", res.name)
-            try:
-                suite = ctx.suites.add_or_update(ExpectationSuite(name=name, expectations=[_config(e) for e in exps], meta=doc.get("meta")))
-            except Exception as exc:  # noqa: BLE001 - GE raises many kinds for a bad suite
-                findings.append(codes.make("suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite is not valid: {exc}", "fix the suite; see the expectation's documentation"))
-                continue
+            made = json.dumps([name, [_config(e) for e in exps], doc.get("meta")], sort_keys=True, default=str)
+            if suites.get(res.name, ("",))[0] == made:  # the same suite as the last run's (--watch): 0.05 s saved
+                suite = suites[res.name][1]
+            else:
+                try:
+                    suite = ctx.suites.add_or_update(ExpectationSuite(name=name, expectations=[_config(e) for e in exps], meta=doc.get("meta")))
+                except Exception as exc:  # noqa: BLE001 - GE raises many kinds for a bad suite
+                    suites.pop(res.name, None)
+                    findings.append(codes.make("suite-error", res.name, f"{SUITES}/{res.name}.json", None, "", "", f"the expectation suite is not valid: {exc}", "fix the suite; see the expectation's documentation"))
+                    continue
+                suites[res.name] = (made, suite)
             if keep_context:
                 vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=res.name, data=batch_def, suite=suite))
                 result = vd.run(batch_parameters={"dataframe": df}, result_format=_result_format())
