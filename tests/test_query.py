@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import duckdb
@@ -115,14 +116,17 @@ LIST_TEXT = st.text(alphabet=st.sampled_from(list("AB-01;; \t\n\u00a0\u3000\u200
 def test_id_lists_split_as_the_regular_expression_does(cells: list[str]) -> None:
     """The id-list cast's shortcut (a plain split when the cell has no white space) gives exactly
     what splitting on the delimiter and the white space around it gives, for any cell."""
-    field = DataPackage.load(REPO).resource("deployments").field("source_ids")
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t (source_ids VARCHAR)")
-    con.executemany("INSERT INTO t VALUES (?)", [[c] for c in cells])
-    got = con.execute(f"SELECT {cast_sql(field)} FROM t").fetchall()
-    want = con.execute(r"SELECT regexp_split_to_array(trim(NULLIF(source_ids, '')), '\s*;\s*') FROM t").fetchall()
-    assert got == want
-    con.close()
+    con, cast = _id_list_cast()
+    rows = con.execute(rf"SELECT source_ids, {cast}, regexp_split_to_array(trim(NULLIF(source_ids, '')), '\s*;\s*') FROM (SELECT unnest(?::VARCHAR[]) AS source_ids)", [cells]).fetchall()
+    assert sorted(cell for cell, _, _ in rows) == sorted(cells)  # every cell was compared
+    for cell, got, want in rows:
+        assert got == want, cell
+
+
+@functools.cache
+def _id_list_cast() -> tuple[duckdb.DuckDBPyConnection, str]:
+    """One connection and the cast's SQL for every example (a connection each took 47 ms)."""
+    return duckdb.connect(), cast_sql(DataPackage.load(REPO).resource("deployments").field("source_ids"))
 
 
 def test_interval_dates_get_both_bounds(con: duckdb.DuckDBPyConnection) -> None:
