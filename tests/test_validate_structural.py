@@ -95,3 +95,20 @@ def test_python_reader_used_only_for_irregular_files(tmp_path: Path) -> None:
     pkg = DataPackage.load(copy_package(tmp_path, "mini"))
     assert load(pkg.resource("deployments")).engine == "polars"
     assert load(DataPackage.load(copy_package(tmp_path / "c", "conformance")).resource("actors")).engine == "python-csv"
+
+
+@pytest.mark.parametrize("copied", ["last", "first"])
+def test_a_duplicate_id_is_found_whether_the_ids_are_in_order_or_not(tmp_path: Path, copied: str) -> None:
+    """Ids in order are known distinct without counting them: a copy of the last row keeps them
+    in order (each id not less than the one before), a copy of the first breaks the order.
+    Both duplicates are found, as frictionless finds them."""
+    pkg = copy_package(tmp_path, "mini")
+    path = pkg / "data" / "actors.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    ids = [r.split(",", 1)[0] for r in rows]
+    assert ids == sorted(set(ids)) and len(ids) > 2  # in order, distinct
+    copy = rows[-1] if copied == "last" else rows[0]
+    path.write_text(header + "".join(rows) + copy, encoding="utf-8")
+    ours, theirs = _compare(pkg)
+    assert ours == theirs
+    assert ("actors", "primary-key", len(rows) + 2, "id") in ours
