@@ -72,9 +72,11 @@ SCOPES = ("all", "rows", "across")
 def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", frame: pl.DataFrame | None = None) -> tuple[Any, dict[str, Rule]]:
     """The pandera polars schema of this resource, derived from its Table Schema. Given the
     ``frame`` it will validate, the row rules that no row of it breaks are left out (see below)."""
-    import pandera.polars as pa
     import polars as pl
 
+    from ruven.validate.polars_only import pandera_polars
+
+    pa = pandera_polars()
     present = table.fields
     memo = Memo(table.df, [f.name for f in res.fields if f.is_free_text and f.name in present])
     rules = [r for r in derive_rules(res, present, ctx, memo) if scope == "all" or (r.across is not None) == (scope == "across")]
@@ -132,10 +134,12 @@ def check_table(table: Table, ctx: Context, scope: str = "all", limit: Limit | N
     """Run the derived pandera schema over one table (or, by ``scope``, over a part of a big
     table, or over the columns of the whole table that the rules across rows need); failure
     cases become Findings."""
-    import pandera.polars as pa
     import polars as pl
 
+    from ruven.validate.polars_only import pandera_polars
     from ruven.validate.tables import LINE
+
+    pa = pandera_polars()
 
     res = table.resource
     if scope != "rows":  # a part's id lists are read once, with the whole table's (scope "across")
