@@ -178,8 +178,15 @@ class _Site:
         self.authors = authors(pkg)
         self.licence = licence(pkg)
         self.pages = 0
+        self._nav: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def nav(self, root: str, current: str) -> list[dict[str, Any]]:
+        key = (root, current)
+        if key not in self._nav:
+            self._nav[key] = self._make_nav(root, current)
+        return [dict(item) for item in self._nav[key]]
+
+    def _make_nav(self, root: str, current: str) -> list[dict[str, Any]]:
         items = [("", "Home")]
         items += [(f"{r.name}/", r.title) for r in self.model.fact_tables]
         items += [(f"{r.name}/", r.title) for r in self.model.reference_tables if "id" in r.field_names]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ruven.db.labels import summary_sql, title_sql
@@ -41,6 +42,8 @@ class SiteModel:
     tables: dict[str, str] = field(default_factory=dict)  # id -> table name
     urls: dict[str, str] = field(default_factory=dict)  # id -> page, relative to the site root
     referenced_by: dict[str, list[Reference]] = field(default_factory=lambda: defaultdict(list))
+    #: the pages' source entries, by (page depth, source anchors, source id): see ``Renderer.source_entry``
+    entries: dict[tuple[str, bool, str], Any] = field(default_factory=dict)
 
     def row(self, row_id: str) -> dict[str, Any] | None:
         table = self.tables.get(row_id)
@@ -60,14 +63,20 @@ class SiteModel:
     def withdrawn(self, table: str) -> list[dict[str, Any]]:
         return [r for r in self.rows.get(table, []) if r.get(WITHDRAWN)]
 
-    @property
+    @cached_property
     def fact_tables(self) -> list[Resource]:
-        """Tables whose rows cite sources: each row gets a page of its own."""
+        """Tables whose rows cite sources: each row gets a page of its own (the model is a
+        snapshot of the package: worked out once, not on every page)."""
         return [r for r in self.pkg if r.source_field is not None]
 
-    @property
+    @cached_property
     def reference_tables(self) -> list[Resource]:
         return [r for r in self.pkg if r.source_field is None]
+
+    @cached_property
+    def table_order(self) -> dict[str, tuple[bool, int]]:
+        """Each table's place in a list of tables: fact tables first, then the descriptor's order."""
+        return {res.name: (res.source_field is None, i) for i, res in enumerate(self.pkg)}
 
 
 def page_of(res: Resource, row_id: str) -> str:

@@ -163,7 +163,7 @@ class Renderer:
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for ref in self.model.referenced_by.get(row_id, []):
             groups[(ref.table, ref.field)].append(ref.row_id)
-        order = {res.name: (res.source_field is None, i) for i, res in enumerate(self.model.pkg)}  # fact tables first
+        order = self.model.table_order  # fact tables first
         out = []
         for (table, field_name), ids in sorted(groups.items(), key=lambda kv: order.get(kv[0][0], (True, 0))):
             res = self.model.pkg.resources[table]
@@ -180,7 +180,15 @@ class Renderer:
         return out
 
     def source_entry(self, source_id: str) -> dict[str, Any] | None:
-        """A source as a list entry: its title linking to its URL, then every other field."""
+        """A source as a list entry: its title linking to its URL, then every other field (made
+        once per source and page depth: the row pages of one table cite the same sources)."""
+        key = (self.root, self.source_anchors, source_id)
+        if key not in self.model.entries:
+            self.model.entries[key] = self._source_entry(source_id)
+        entry = self.model.entries[key]
+        return None if entry is None else dict(entry)
+
+    def _source_entry(self, source_id: str) -> dict[str, Any] | None:
         res = self.model.pkg.resources.get(SOURCES)
         row = self.model.row(source_id)
         if res is None or row is None:
