@@ -191,9 +191,12 @@ def run(pkg: DataPackage, *, keep_context: bool = False, only: Sequence[str] | N
                 df = _frame(res, _suite_columns(doc))
             except Exception:  # noqa: BLE001 - an unreadable table is reported by layer 1
                 continue
-            if res.name not in batch_defs:
-                batch_defs[res.name] = ds.add_dataframe_asset(name=res.name).add_batch_definition_whole_dataframe(res.name)
-            batch_def = batch_defs[res.name]
+            # Data Docs name each table's asset; otherwise one asset takes every table's frame:
+            # each asset and batch definition GE adds is written out as YAML, even in memory
+            asset = res.name if keep_context else "tables"
+            if asset not in batch_defs:
+                batch_defs[asset] = ds.add_dataframe_asset(name=asset).add_batch_definition_whole_dataframe(asset)
+            batch_def = batch_defs[asset]
             present = set(df.columns)
             exps = [e for e in doc.get("expectations", []) if _suite_columns({"expectations": [e]}) <= present]
             name = doc.get("name", res.name)
