@@ -21,6 +21,9 @@ import threading
 from typing import Any
 
 _LOCK = threading.Lock()
+#: pandera.polars once fully imported (``sys.modules`` holds a module before its import ends,
+#: and the checks across rows may ask from a second thread meanwhile)
+_MODULE: list[Any] = []
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -34,29 +37,35 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
 def pandera_polars() -> Any:
     """``pandera.polars``, imported without pandas where pandas is not imported yet."""
-    if "pandera.polars" in sys.modules:
-        return sys.modules["pandera.polars"]
+    if _MODULE:
+        return _MODULE[0]
     with _LOCK:
-        if "pandas" in sys.modules or "pandera" in sys.modules:
-            import pandera.polars
+        if not _MODULE:
+            _MODULE.append(_import())
+        return _MODULE[0]
 
-            return pandera.polars
-        finder = _NoPandas()
-        sys.meta_path.insert(0, finder)
-        try:
-            import pandera.polars
 
-            _prime_backend_lookup()
-        except Exception:  # noqa: BLE001 - a pandera that needs pandas after all: import it as usual
-            for name in [m for m in sys.modules if m == "pandera" or m.startswith("pandera.")]:
-                del sys.modules[name]
-            sys.meta_path.remove(finder)
-            finder = None
-            import pandera.polars
-        finally:
-            if finder is not None:
-                sys.meta_path.remove(finder)
+def _import() -> Any:
+    if "pandas" in sys.modules or "pandera" in sys.modules:
+        import pandera.polars
+
         return pandera.polars
+    finder: _NoPandas | None = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        import pandera.polars
+
+        _prime_backend_lookup()
+    except Exception:  # noqa: BLE001 - a pandera that needs pandas after all: import it as usual
+        for name in [m for m in sys.modules if m == "pandera" or m.startswith("pandera.")]:
+            del sys.modules[name]
+        sys.meta_path.remove(finder)
+        finder = None
+        import pandera.polars
+    finally:
+        if finder is not None:
+            sys.meta_path.remove(finder)
+    return pandera.polars
 
 
 def _prime_backend_lookup() -> None:
