@@ -123,10 +123,11 @@ def derive_rules(res: Resource, present: list[str], ctx: Context, memo: Memo) ->
             for code in HYGIENE:
                 rules.append(Rule(code, f.name, bad=lambda name=f.name, code=code: memo.text_bad(name, code)))
         if f.is_id_list:
-            # checked once over the whole column (also for a big table read in parts): looking the
-            # cited ids up in the referenced keys costs a pass over those keys, and a reference
-            # into the table itself needs all of its ids
-            rules.append(Rule("foreign-key", f.name, frame_ok=id_list_ok(f, ctx), across=()))
+            # A big table read in parts checks each part's id lists when every table they point
+            # to was checked whole before (the reference tables: their keys are complete), and
+            # otherwise once over the whole column: a reference into the table itself, or into
+            # a table whose keys another thread is still gathering, needs all of its ids.
+            rules.append(Rule("foreign-key", f.name, frame_ok=id_list_ok(f, ctx, memo), across=None if ctx.checked_before(res.name, f.list_references) else ()))
     # low <= best <= high (x-ruven `range`): one finding per row, on best when low > best, else on high
     for f in by_name.values():
         members = {k: v for k, v in f.range_members.items() if v in by_name}

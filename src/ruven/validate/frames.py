@@ -30,11 +30,20 @@ class Context:
     keys: dict[tuple[str, str], Any] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)  # small reference tables kept whole
     cited: dict[str, set[str]] = field(default_factory=dict)  # resource -> ids cited by source_ids lists
-    distinct: dict[str, Any] = field(default_factory=dict)  # id-list field -> distinct ids (current table)
+    #: resource -> the tables checked whole before its rows were read in parts (their keys are
+    #: complete then, so a reference into them is checked part by part: see :meth:`checked_before`)
+    ready: dict[str, frozenset[str]] = field(default_factory=dict)
     #: what the rules read off the small reference tables, worked out once per run, when a rule
     #: first runs (not when it is derived: the columns of a big table's checks across rows are
     #: read off rules derived for that alone)
     derived: dict[tuple[str, ...], Any] = field(default_factory=dict)
+
+    def checked_before(self, resource: str, refs: Any) -> bool:
+        """Whether every table of ``refs`` was checked whole before the rows of ``resource``
+        were read in parts: a reference into them needs no column kept for the checks across
+        rows (their keys are all known while each part is checked)."""
+        ready = self.ready.get(resource)
+        return ready is not None and all(r in ready for r in refs)
 
     def once(self, key: tuple[str, ...], make: Callable[[], Any]) -> Any:
         if key not in self.derived:
@@ -46,8 +55,10 @@ class Memo:
     """Per-table work shared by several rules: most columns hold few distinct values (dates,
     free text with odd characters), so rules decide on distinct values and then mark rows."""
 
-    def __init__(self, df: pl.DataFrame, text: list[str] | None = None) -> None:
+    def __init__(self, df: pl.DataFrame, text: list[str] | None = None, ids: dict[str, Any] | None = None) -> None:
         self.df = df
+        #: id-list field -> the distinct ids of this frame, where already found (see ``remember_citations``)
+        self.ids = ids or {}
         #: the free-text columns, whose suspicious values are found in one pass for all of them
         self.text = [n for n in text or [] if n in df.columns]
         self._text: dict[str, dict[str, list[str]]] = {}
@@ -172,7 +183,7 @@ def url_frame_ok(name: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     return ok
 
 
-def id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+def id_list_ok(f: Field, ctx: Context, memo: Memo) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     import polars as pl
 
     refs = []
@@ -185,7 +196,7 @@ def id_list_ok(f: Field, ctx: Context) -> Callable[[pl.LazyFrame], pl.LazyFrame]
 
     def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
         col = pl.col(f.name)
-        ids = ctx.distinct.get(f.name)
+        ids = memo.ids.get(f.name)
         if ids is None:
             ids = distinct_ids(lf.select(col).collect(), f)
         unknown = ids.filter(ids != "")

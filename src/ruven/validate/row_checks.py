@@ -82,6 +82,9 @@ class _TableCheck:
         reader refused a part: the table is then read whole (:meth:`whole`)."""
         from ruven.validate.tables import PartsRefused, parts
 
+        # the tables checked whole so far (the reference tables it may point to): their keys
+        # are complete, so each part looks its references into them up (see Context.checked_before)
+        self.ctx.ready[res.name] = frozenset(self.ctx.tables)
         try:
             return self._parts(res, parts(res))
         except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole
@@ -118,23 +121,25 @@ class _TableCheck:
 
         kept: list[Any] = []
         columns: list[str] = []
-        first = None
+        labels: list[str] | None = None
+        fields: list[str] = []
         t0 = time.perf_counter()
         for part in tables:
             self.t["frictionless" if self.structural_on else "pandera"] += time.perf_counter() - t0
-            if first is None:
-                first = part
+            first = labels is None
+            if first:  # (only the first part's header and fields are kept, not the part)
+                labels, fields = part.labels, part.fields
                 across = self._across(part)
                 columns = [LINE, *(c for c in part.df.columns if c in across)]
             self.rows += part.df.height
-            self._rows(part, "rows", header=part is first)
+            self._rows(part, "rows", header=first)
             kept.append(part.df.select(columns))
             del part
             t0 = time.perf_counter()
-        if first is None:
+        if labels is None:
             return lambda: None
-        whole_table = Table(res, first.labels, pl.concat(kept, rechunk=False), [c for c in first.fields if c in columns])
-        del kept, first
+        whole_table = Table(res, labels, pl.concat(kept, rechunk=False), [c for c in fields if c in columns])
+        del kept
         return lambda: self._rows(whole_table, "across", header=False, keys=keys.keys_of(whole_table, self.key_fields))
 
     def _across(self, part: Any) -> set[str]:
@@ -144,7 +149,7 @@ class _TableCheck:
         res = part.resource
         cols = set(self.key_fields) | set(res.primary_key)
         cols |= {f.name for f in res.fields if f.constraints.get("unique")}
-        cols |= {c for fk in res.foreign_keys for c in ((fk.field, fk.reference_field) if fk.resource == res.name else (fk.field,))}
+        cols |= {c for fk in res.foreign_keys if not self.ctx.checked_before(res.name, (fk.resource,)) for c in ((fk.field, fk.reference_field) if fk.resource == res.name else (fk.field,))}
         if self.rules_on:
             cols |= rules.across_columns(part, self.ctx)
         return cols
@@ -155,14 +160,14 @@ class _TableCheck:
         t, ctx = self.t, self.ctx
         t1 = time.perf_counter()
         if self.structural_on:
-            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header, limit=self.limit))
+            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header, limit=self.limit, ready=ctx.ready.get(table.name, frozenset())))
         t2 = time.perf_counter()
         if keys is not None:
             ctx.keys.update(keys)
         if self.rules_on:
             self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit))
         elif scope != "across":  # the table's pandera findings are cached, but its citations count
-            rules.remember_citations(table, ctx, keep=False)
+            rules.remember_citations(table, ctx)
         if scope == "all" and rules.keep_whole(self.pkg, table.resource):
             ctx.tables[table.resource.name] = table
         with _CLOCK:  # two threads add to the layers' seconds
@@ -198,6 +203,7 @@ class _Across:
             except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by wait()
                 self._error = exc
             finally:
+                del job  # (its table's columns: not kept while the next table is read)
                 self._jobs.task_done()
         self._jobs.task_done()
 

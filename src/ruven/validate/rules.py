@@ -69,16 +69,17 @@ __all__ = ["SCOPES", "Context", "Rule", "across_columns", "build_schema", "check
 SCOPES = ("all", "rows", "across")
 
 
-def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", frame: pl.DataFrame | None = None) -> tuple[Any, dict[str, Rule]]:
+def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", frame: pl.DataFrame | None = None, ids: dict[str, Any] | None = None) -> tuple[Any, dict[str, Rule]]:
     """The pandera polars schema of this resource, derived from its Table Schema. Given the
-    ``frame`` it will validate, the row rules that no row of it breaks are left out (see below)."""
+    ``frame`` it will validate, the row rules that no row of it breaks are left out (see below);
+    ``ids`` are the distinct ids of its id lists, where already found."""
     import polars as pl
 
     from ruven.validate.polars_only import pandera_polars
 
     pa = pandera_polars()
     present = table.fields
-    memo = Memo(table.df, [f.name for f in res.fields if f.is_free_text and f.name in present])
+    memo = Memo(table.df, [f.name for f in res.fields if f.is_free_text and f.name in present], ids)
     rules = [r for r in derive_rules(res, present, ctx, memo) if scope == "all" or (r.across is not None) == (scope == "across")]
     by_id: dict[str, Rule] = {}
     column_checks: dict[str, list[Any]] = {n: [] for n in present}
@@ -142,13 +143,12 @@ def check_table(table: Table, ctx: Context, scope: str = "all", limit: Limit | N
     pa = pandera_polars()
 
     res = table.resource
-    if scope != "rows":  # a part's id lists are read once, with the whole table's (scope "across")
-        remember_citations(table, ctx)  # also the distinct ids of this frame's id lists, for their rules
+    ids = remember_citations(table, ctx, scope)  # also the distinct ids of this frame's id lists, for their rules
     if table.df.height == 0:
         return []
     numeric = [f for f in res.fields if f.type in ("integer", "number") and f.name in table.fields]
     frame = table.df.with_columns([_accepted_number(f).alias(NUM + f.name) for f in numeric])
-    schema, by_id = build_schema(res, table, ctx, scope, frame)
+    schema, by_id = build_schema(res, table, ctx, scope, frame, ids)
     out: list[Finding] = []
     try:
         schema.validate(frame, lazy=True)
@@ -185,20 +185,22 @@ def _accepted_number(f: Any) -> pl.Expr:
     return num
 
 
-def remember_citations(table: Table, ctx: Context, keep: bool = True) -> None:
-    """The sources this frame's id lists cite (for ``uncited-source``) and, with ``keep``, the
-    distinct ids of its id lists, for their rules (``ctx.distinct``, replaced whole: another
-    thread may be checking another table's id lists)."""
+def remember_citations(table: Table, ctx: Context, scope: str = "all") -> dict[str, pl.Series]:
+    """The sources this frame's id lists cite (for ``uncited-source``); returns the distinct ids
+    of those id lists, for their rules. A part of a big table (``scope="rows"``) reads the id
+    lists checked part by part, the whole table's columns (``"across"``) the others (see
+    :meth:`Context.checked_before`), a table read whole (``"all"``) every one."""
     distinct = {}
     for f in table.resource.fields:
-        if f.is_id_list and f.name in table.df.columns and table.df.height:
+        if not f.is_id_list or (scope != "all" and ctx.checked_before(table.resource.name, f.list_references) != (scope == "rows")):
+            continue
+        if f.name in table.df.columns and table.df.height:
             distinct[f.name] = distinct_ids(table.df, f)
-        if f.is_id_list and f.cites_sources:
-            ids = distinct[f.name].to_list() if f.name in distinct else []
+        if f.cites_sources:
+            cited = distinct[f.name].to_list() if f.name in distinct else []
             for ref in f.list_references:
-                ctx.cited.setdefault(ref, set()).update(ids)
-    if keep:
-        ctx.distinct = distinct
+                ctx.cited.setdefault(ref, set()).update(cited)
+    return distinct
 
 
 def _finding(res: Resource, rule: Rule, line: int, row: dict[str, Any], ctx: Context) -> Finding:

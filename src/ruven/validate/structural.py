@@ -97,13 +97,15 @@ def _regex(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.Series | None], scope: str = "all", header: bool = True, limit: Limit | None = None) -> list[Finding]:
+def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.Series | None], scope: str = "all", header: bool = True, limit: Limit | None = None, ready: frozenset[str] = frozenset()) -> list[Finding]:
     """Every row check of frictionless over one table, vectorised; ``keys`` holds referenced columns.
 
     A big table is checked part by part (``scope="rows"``, the header with the first part
     only), then once over the columns of the whole table that compare rows with each other:
-    unique values, primary keys and references into the table itself (``scope="across"``).
-    With ``limit``, at most its budget of rows of one kind is listed (:mod:`ruven.validate.limit`)."""
+    unique values, primary keys and references (``scope="across"``), except references into the
+    tables of ``ready``, checked whole before (their keys are complete: each part looks its own
+    values up). With ``limit``, at most its budget of rows of one kind is listed
+    (:mod:`ruven.validate.limit`)."""
     import polars as pl
 
     from ruven.validate.tables import CELLS, LINE, MAX_CELL_CHARS
@@ -171,8 +173,9 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         checks.append(("primary-key", pk[0], "", ((pk_present & ~_first_occurrence(key, pk_present)) if dupes else pl.lit(False)) | missing))
     for fk in res.foreign_keys:
         # with the checks across rows: a reference into the table itself needs all its rows, and
-        # looking values up in a big referenced table costs a pass over its keys, done once
-        if fk.field not in table.fields or fk.field not in df.columns or not across:
+        # looking values up in a big referenced table costs a pass over its keys, done once; a
+        # reference into a table checked whole before is looked up part by part
+        if fk.field not in table.fields or fk.field not in df.columns or not (rows if fk.resource in ready else across):
             continue
         ref = keys.get((fk.resource, fk.reference_field))
         if fk.resource == res.name:
