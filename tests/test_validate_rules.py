@@ -124,6 +124,45 @@ def test_likely_duplicates_warn(mini: Path, resource: str, values: dict, field: 
     assert [(f.line, f.field, f.severity) for f in found] == [(line, field, "warning")]
 
 
+@pytest.mark.parametrize("hash_rows", [1, 3, 1 << 17])
+def test_likely_duplicate_statements_are_those_a_direct_comparison_finds(hash_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The likely-duplicate rule hashes a slice of rows at a time and compares exactly only the
+    rows whose hash repeats: it flags exactly the live rows whose key and normalised text an
+    earlier live row has, whichever slices the two fall in."""
+    import polars as pl
+
+    from ruven.validate import frames
+
+    monkeypatch.setattr(frames, "HASH_ROWS", hash_rows)
+    rows = [
+        ("ACT-1", "2019", "Hello, world!", ""),
+        ("ACT-1", "2019", "hello world", ""),  # the first, up to case and punctuation
+        ("ACT-2", "2019", "hello world", ""),  # another speaker
+        ("ACT-1", "2019", "HELLO   WORLD", "withdrawn"),  # withdrawn: never flagged
+        ("ACT-1", "2020", "hello world", ""),  # another date
+        ("ACT-3", "2021", "Bye.", "withdrawn"),
+        ("ACT-3", "2021", "bye", ""),  # its earlier twin is withdrawn
+        ("ACT-2", "2019", "Hello World", ""),
+        ("ACT-1", "2019", "hello world, again", ""),
+        ("ACT-3", "2021", "BYE!", ""),
+        ("ACT-1", "2019", "Other words", ""),  # a second repeated text of the same key
+        ("ACT-1", "2019", "other words", ""),
+    ]
+    df = pl.DataFrame(rows, schema=["speaker_id", "date", "quote", "withdrawn"], orient="row")
+    live = pl.col("withdrawn") == ""
+    got = frames.same_statement_ok("quote", ["speaker_id", "date"], live)(df.lazy()).collect()["quote"].to_list()
+    normal = df.select(frames.normalize_text(pl.col("quote")))["quote"].to_list()
+    seen: set[tuple[str, str, str]] = set()
+    want = []
+    for (speaker, date, _, withdrawn), text in zip(rows, normal, strict=True):
+        twin = not withdrawn and (speaker, date, text) in seen
+        want.append(not twin)
+        if not withdrawn:
+            seen.add((speaker, date, text))
+    assert want == [True, False, True, True, True, True, True, False, True, False, True, False]
+    assert got == want
+
+
 def test_withdrawn_duplicate_is_not_flagged(mini: Path) -> None:
     append_row(mini / "data" / "statements.csv", {"id": "STM-0002", "date": "2019-03-25", "speaker_id": "ACT-0003", "speaker_role": "R", "medium": "speech", "quote": "Una cita de prueba.", "quote_language": "es", "is_translation": "true", "quote_en": "A test quote.", "topic": "arms", "confidence": "reported", "source_ids": "SRC-0002", "withdrawn": "duplicate of STM-0001"})
     assert [f for f in _pandera(mini) if f.code == "likely-duplicate"] == []

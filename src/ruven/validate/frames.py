@@ -218,14 +218,27 @@ def id_list_ok(f: Field, ctx: Context, memo: Memo) -> Callable[[pl.LazyFrame], p
     return ok
 
 
+#: rows whose texts are normalised at once by :func:`same_statement_ok`
+HASH_ROWS = 1 << 17
+
+
 def same_statement_ok(name: str, key: list[str], live: pl.Expr) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     """The same ``key`` fields and ``name`` text (up to case, spacing and punctuation) as an earlier live row."""
     import polars as pl
 
     def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
-        rows = lf.with_row_index("__i__").filter(live)
-        cand = rows.filter(pl.struct(*key).is_duplicated()).select("__i__", *key, normalize_text(pl.col(name)).alias("__q__"))
-        dupes = cand.filter(~pl.struct(*key, "__q__").is_first_distinct()).collect()["__i__"]
+        # Each live row's key and normalised text are hashed, a slice of rows at a time, so that
+        # the normalised texts of a big table are never all in memory at once. The hashes that
+        # repeat are found by sorting them (a hash table of a million rows costs 60 MB more);
+        # only the rows with such a hash are compared exactly (a hash collision cannot fool that).
+        frame = lf.select(*key, name, live.alias("__live__")).collect()
+        sig = pl.when("__live__").then(pl.struct(*key, normalize_text(pl.col(name))).hash()).alias("__h__")
+        hashes = pl.concat([frame.slice(at, HASH_ROWS).select(sig) for at in range(0, frame.height, HASH_ROWS)] or [frame.select(sig)])
+        ordered = hashes.get_column("__h__").drop_nulls().sort()
+        repeated = ordered.filter(ordered == ordered.shift(1))
+        suspects = hashes.with_row_index("__i__").filter(pl.col("__h__").is_in(repeated.implode()))["__i__"]
+        exact = frame[suspects].select(*key, normalize_text(pl.col(name)).alias("__q__")).with_columns(suspects)
+        dupes = exact.filter(~pl.struct(*key, "__q__").is_first_distinct())["__i__"]
         return lf.select((~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(dupes.implode())).alias(name))
 
     return ok
