@@ -85,3 +85,26 @@ def test_the_descriptor_check_is_cached_in_a_long_lived_process(mini: Path, cach
     assert first.ok() and [f.code for f in again.findings] == ["type-error"]
     fresh = validate_package(mini, layers=["frictionless", "pandera"], today=today, cache=False, in_process=True)
     assert [f.to_dict() for f in again.findings] == [f.to_dict() for f in fresh.findings]
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+def test_each_file_is_hashed_once_a_run_and_not_at_all_with_the_cache_off(mini: Path, cache: Path, setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both levels of keys come from one read of every byte; with ``RUVEN_CACHE=off`` there is
+    no key to look up, so nothing is hashed (a gigabyte is about 0.7 s a pass)."""
+    from ruven.validate import cache as findings_cache
+
+    monkeypatch.setenv("RUVEN_CACHE", setting)
+    hashed: list[str] = []
+    update_file = findings_cache.update_file
+
+    def counting(h: object, path: Path) -> None:
+        hashed.append(Path(path).name)
+        update_file(h, path)
+
+    monkeypatch.setattr(findings_cache, "update_file", counting)
+    rc, _ = _validate(mini, "--layer", "frictionless", "--layer", "pandera")
+    assert rc == 0
+    if setting == "off":
+        assert hashed == []
+    else:
+        assert "deployments.csv" in hashed and len(hashed) == len(set(hashed))

@@ -43,12 +43,14 @@ def validate_package(
     order = [layer for layer in LAYERS if layer in (DEFAULT_LAYERS if layers is None else layers)]
     today = today or dt.date.today()
     report = ValidationReport(pkg.name, pkg.version, order)
-    digest = None
     keys: dict[str, str] = {}
+    own: dict[str, str] = {}
     if cache:
         from ruven.validate import cache as findings_cache
 
-        digest = findings_cache.content_digest(pkg)
+    if cache and findings_cache.cache_dir() is not None:  # (RUVEN_CACHE=off: no key to look up)
+        own = findings_cache.table_digests(pkg)  # every byte read once, for both levels
+        digest = findings_cache.content_digest(pkg, own)
         keys = {layer: findings_cache.key(digest, layer, today, max_per_kind) for layer in order}
         for layer in order:
             hit = findings_cache.load(keys[layer])
@@ -58,7 +60,7 @@ def validate_package(
                 report.cached.append(layer)
                 report.timings[layer] = 0.0
     todo = [layer for layer in order if layer not in report.cached]
-    tables = TableCache(pkg, todo, today, max_per_kind) if keys and todo else None
+    tables = TableCache(pkg, todo, today, max_per_kind, own) if keys and todo else None
     child = None
     if "expectations" in todo and len(todo) > 1 and not in_process and os.environ.get("RUVEN_GE_IN_PROCESS") != "1":
         from ruven.validate import expectations
@@ -182,11 +184,11 @@ class TableCache:
     """The per-table level of :mod:`ruven.validate.cache` for one run: which tables of which
     layer can take their findings from an earlier run, and storing the fresh ones."""
 
-    def __init__(self, pkg: DataPackage, layers: list[str], today: dt.date, max_per_kind: int | None = PER_KIND) -> None:
+    def __init__(self, pkg: DataPackage, layers: list[str], today: dt.date, max_per_kind: int | None = PER_KIND, own: dict[str, str] | None = None) -> None:
         from ruven.validate import cache as findings_cache
 
         self._cache = findings_cache
-        self._keys = findings_cache.table_keys(pkg, layers, today, max_per_kind)
+        self._keys = findings_cache.table_keys(pkg, layers, today, max_per_kind, own)
         self._hits: dict[tuple[str, str], list[Any]] = {}
         for (layer, name), k in self._keys.items():
             entry = findings_cache.load(k)

@@ -59,13 +59,26 @@ def _table(h: hashlib._Hash, pkg: DataPackage, res: Resource) -> None:
             h.update(problem.message.encode() + b"\0")
 
 
-def content_digest(pkg: DataPackage) -> str:
-    """One digest of the code, the libraries and every file the layers read."""
+def table_digests(pkg: DataPackage) -> dict[str, str]:
+    """Each table's digest: its schema, suite and data, every byte (read once a run, for both
+    levels)."""
+    own: dict[str, str] = {}
+    for res in pkg:
+        h = hashlib.sha256()
+        _table(h, pkg, res)
+        own[res.name] = h.hexdigest()
+    return own
+
+
+def content_digest(pkg: DataPackage, own: dict[str, str] | None = None) -> str:
+    """One digest of the code, the libraries and every file the layers read (``own``: the
+    tables' digests, when already made)."""
+    own = table_digests(pkg) if own is None else own
     h = hashlib.sha256()
     base(h)
     h.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
     for res in pkg:
-        _table(h, pkg, res)
+        h.update(f"{res.name}\0{own[res.name]}\0".encode())
     return h.hexdigest()
 
 
@@ -84,16 +97,13 @@ def referred(pkg: DataPackage, res: Resource) -> set[str]:
     return out
 
 
-def table_keys(pkg: DataPackage, layers: list[str], today: dt.date, max_per_kind: int | None = None) -> dict[tuple[str, str], str]:
-    """``(layer, table) -> key`` for every table of the package (see the module's text)."""
+def table_keys(pkg: DataPackage, layers: list[str], today: dt.date, max_per_kind: int | None = None, own: dict[str, str] | None = None) -> dict[tuple[str, str], str]:
+    """``(layer, table) -> key`` for every table of the package (see the module's text;
+    ``own``: the tables' digests, when already made)."""
     base_h = hashlib.sha256()
     base(base_h)
     base_h.update(json.dumps(pkg.descriptor, sort_keys=True).encode() + b"\0")
-    own: dict[str, str] = {}
-    for res in pkg:
-        h = hashlib.sha256()
-        _table(h, pkg, res)
-        own[res.name] = h.hexdigest()
+    own = table_digests(pkg) if own is None else own
     out = {}
     for res in pkg:
         deps = "".join(f"{n}={own[n]};" for n in sorted(referred(pkg, res)))
