@@ -111,3 +111,18 @@ def test_references_into_reference_tables_are_looked_up_part_by_part(synthetic: 
     assert ("deployments", "source_ids") in into_whole and ("deployments", "actor_id") in into_whole
     assert ("deployments", "id") in kept  # (the checks across rows ran)
     assert kept & into_whole == {("statements", "speaker_id")}  # the likely-duplicate statements' key
+
+
+@pytest.mark.parametrize("small", [0, tables.SMALL_BYTES])
+def test_byte_counts_are_those_of_bytes_count(small: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line breaks, commas and quotes that decide where a part ends and whether polars read
+    it whole are counted by polars over the bytes in place, for a big buffer: the same counts
+    as Python's own ``bytes.count``, up to any end."""
+    import random
+
+    monkeypatch.setattr(tables, "SMALL_BYTES", small)
+    rng = random.Random(13)
+    data = bytes(rng.choice(b'ab,\n"\r\x00\xff') for _ in range((1 << 20) + 4099))
+    for end in (None, 0, 1, 4096, len(data) - 1):
+        n = len(data) if end is None else end
+        assert tables.count_bytes(data, b'\n,"', end) == [data.count(b"\n", 0, n), data.count(b",", 0, n), data.count(b'"', 0, n)]
