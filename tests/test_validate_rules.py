@@ -206,3 +206,33 @@ def test_every_rule_code_has_a_bad_fixture() -> None:
     tripped = {p.values[4] for p in test_rule_trips.pytestmark[0].args[1]}  # type: ignore[attr-defined]
     tripped |= {"inconsistent-value", "uncited-source", "likely-duplicate"}  # their own tests above
     assert tripped == {c for c, entry in CODES.items() if "pandera" in entry.layers}
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_ids_not_in_the_keys_are_exactly_those_a_set_finds(ordered: bool) -> None:
+    """``not_in`` looks only the values between the least and the greatest key up: the values
+    it returns, in their order, are exactly those a set of the keys does not hold."""
+    import random
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from ruven.validate.frames import not_in
+    from ruven.validate.keys import keys_of
+    from ruven.validate.tables import Table
+
+    rng = random.Random(7)
+    ids = [f"DEP-{i:07d}" for i in range(0, 4000, 3)] + ["DEP-0000002", "DEP-0000002"]  # a repeated key
+    if ordered:
+        ids.sort()
+    else:
+        rng.shuffle(ids)
+    values = [f"{p}-{rng.randrange(4200):07d}" for p in ("DEP", "DEP", "ARM", "ZZZ", "AAA") for _ in range(300)]
+    values = list(dict.fromkeys(values + ["DEP-0000002", "DEP-0000000", "DEP-0003999", "DEP-9999999", "DEP-", "DEP-00000000"]))  # (the least and greatest keys)
+    table = Table(SimpleNamespace(name="deployments"), ["id"], pl.DataFrame({"id": ids}), ["id"])  # type: ignore[arg-type]
+    known = keys_of(table, {"id"})[("deployments", "id")]
+    keys = set(ids)
+    assert not_in(pl.Series(values), known).to_list() == [v for v in values if v not in keys]
+    inside = [v for v in values if v.startswith("DEP")]
+    assert not_in(pl.Series(inside), known).to_list() == [v for v in inside if v not in keys]
+    assert not_in(pl.Series(values), known.head(0)).to_list() == values

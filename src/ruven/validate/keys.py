@@ -53,6 +53,8 @@ def keys_of(table: Table, fields: set[str]) -> dict[tuple[str, str], pl.Series]:
     for name in fields:
         if name in table.df.columns:
             s = table.df.get_column(name)
-            out[(table.name, name)] = s.filter(s != "")  # duplicates do no harm to membership tests
+            # duplicates do no harm to membership tests; without empty cells the column itself
+            # is kept (its buffers are shared, not copied, while the table's checks still run)
+            out[(table.name, name)] = s.filter(s != "") if (s == "").any() else s
     return out
 
