@@ -45,8 +45,7 @@ def validate_package(
     report = ValidationReport(pkg.name, pkg.version, order)
     keys: dict[str, str] = {}
     own: dict[str, str] = {}
-    if cache:
-        from ruven.validate import cache as findings_cache
+    from ruven.validate import cache as findings_cache
 
     if cache and findings_cache.cache_dir() is not None:  # (RUVEN_CACHE=off: no key to look up)
         own = findings_cache.table_digests(pkg)  # every byte read once, for both levels
@@ -92,8 +91,6 @@ def validate_package(
         if tables:
             tables.store("expectations", findings, report.rows)
     if keys:
-        from ruven.validate import cache as findings_cache
-
         for layer in todo:
             mine = [f for f in report.findings if f.layer == layer]
             findings_cache.store(keys[layer], findings_cache.Entry(mine, dict(report.rows)))
