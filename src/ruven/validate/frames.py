@@ -116,17 +116,23 @@ def not_in(values: pl.Series, known: pl.Series) -> pl.Series:
     another prefix) are not looked up at all, which spares a hash table of a million keys
     for each table an id list may point into but does not."""
     if values.len() * 20 < known.len():
-        found = known.filter(known.is_in(values.implode()))
-        return values.filter(~values.is_in(found.implode()))
+        return _not_in(values, known)
     if known.len() == 0:
         return values
     inside = (values >= known.min()) & (values <= known.max())
     if not inside.any():
         return values
     if inside.all():
-        return values.filter(~values.is_in(known.implode()))
-    missing = not_in(values.filter(inside), known)
+        return _not_in(values, known)
+    missing = _not_in(values.filter(inside), known)
     return values.filter(~inside | values.is_in(missing.implode()))
+
+
+def _not_in(values: pl.Series, known: pl.Series) -> pl.Series:
+    if values.len() * 20 < known.len():
+        found = known.filter(known.is_in(values.implode()))
+        return values.filter(~values.is_in(found.implode()))
+    return values.filter(~values.is_in(known.implode()))
 
 
 def list_width(df: pl.DataFrame, name: str, delimiter: str) -> int:
