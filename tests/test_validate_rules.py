@@ -208,16 +208,21 @@ def test_every_rule_code_has_a_bad_fixture() -> None:
     assert tripped == {c for c, entry in CODES.items() if "pandera" in entry.layers}
 
 
+@pytest.mark.parametrize("key_slice", [1, 97, 1 << 18])
 @pytest.mark.parametrize("ordered", [True, False])
-def test_ids_not_in_the_keys_are_exactly_those_a_set_finds(ordered: bool) -> None:
-    """``not_in`` looks only the values between the least and the greatest key up: the values
-    it returns, in their order, are exactly those a set of the keys does not hold."""
+def test_ids_not_in_the_keys_are_exactly_those_a_set_finds(ordered: bool, key_slice: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``not_in`` looks the keys up a slice at a time, and in each only the values between its
+    least and its greatest key: the values it returns, in their order, are exactly those a set
+    of the keys does not hold, whatever the slices."""
     import random
     from types import SimpleNamespace
 
     import polars as pl
 
+    from ruven.validate import frames
     from ruven.validate.frames import not_in
+
+    monkeypatch.setattr(frames, "KEY_SLICE", key_slice)
     from ruven.validate.keys import keys_of
     from ruven.validate.tables import Table
 

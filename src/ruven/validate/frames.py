@@ -110,22 +110,30 @@ def split_ids(col: pl.Expr, delimiter: str, width: int) -> list[pl.Expr]:
     return [parts.struct.field(f"field_{i}") for i in range(width)]
 
 
+#: keys looked up at once by :func:`not_in`: a hash table of a million keys holds about 40 MB
+KEY_SLICE = 1 << 18
+
+
 def not_in(values: pl.Series, known: pl.Series) -> pl.Series:
-    """``values`` that are not in ``known``, in their order; hashes the smaller side. Only the
-    values between the least and the greatest key can be keys: the ids of another table (with
-    another prefix) are not looked up at all, which spares a hash table of a million keys
-    for each table an id list may point into but does not."""
+    """``values`` that are not in ``known``, in their order; hashes the smaller side. The keys
+    are looked up ``KEY_SLICE`` at a time, and in each slice only the values between its least
+    and its greatest key: the ids of another table (with another prefix) are not looked up at
+    all, and keys kept in order (ids usually are) hash each value against one slice only."""
     if values.len() * 20 < known.len():
         return _not_in(values, known)
-    if known.len() == 0:
-        return values
-    inside = (values >= known.min()) & (values <= known.max())
-    if not inside.any():
-        return values
-    if inside.all():
-        return _not_in(values, known)
-    missing = _not_in(values.filter(inside), known)
-    return values.filter(~inside | values.is_in(missing.implode()))
+    for at in range(0, known.len(), KEY_SLICE):
+        if values.len() == 0:
+            break
+        keys = known.slice(at, KEY_SLICE)
+        inside = (values >= keys.min()) & (values <= keys.max())
+        if not inside.any():
+            continue
+        if inside.all():
+            values = _not_in(values, keys)
+            continue
+        missing = _not_in(values.filter(inside), keys)
+        values = values.filter(~inside | values.is_in(missing.implode()))
+    return values
 
 
 def _not_in(values: pl.Series, known: pl.Series) -> pl.Series:
