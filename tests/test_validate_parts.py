@@ -58,7 +58,7 @@ def test_parts_cut_only_between_records(mini: Path, tmp_path: Path) -> None:
 
     with path.open("rb") as fh:
         fh.readline()
-        chunks = list(tables._records(fh, 100))
+        chunks = [block[:end] for block, end in tables._records(fh, 100)]
     assert b"".join(chunks) == path.read_bytes()[len(header.encode()) :]
     import csv
 
@@ -126,3 +126,85 @@ def test_byte_counts_are_those_of_bytes_count(small: int, monkeypatch: pytest.Mo
     for end in (None, 0, 1, 4096, len(data) - 1):
         n = len(data) if end is None else end
         assert tables.count_bytes(data, b'\n,"', end) == [data.count(b"\n", 0, n), data.count(b",", 0, n), data.count(b'"', 0, n)]
+
+
+def test_both_layers_side_by_side_give_the_findings_of_one_thread(synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big table's parts are checked by layer 1 in a second thread while layer 2 runs: the
+    same findings, in the same order, as one thread doing one layer after the other."""
+    from ruven.validate import row_checks
+
+    monkeypatch.setattr(tables, "PART_BYTES", 20_000)
+    monkeypatch.setenv("RUVEN_THREADS", "1")
+    alone = _findings(synthetic)
+    monkeypatch.delenv("RUVEN_THREADS")
+    monkeypatch.setattr(row_checks, "SIDE_BY_SIDE_ROWS", 1)
+    threads: list[str] = []
+    start = row_checks.threading.Thread.start
+
+    def spy(self: row_checks.threading.Thread) -> None:
+        threads.append(self.name)
+        start(self)
+
+    monkeypatch.setattr(row_checks.threading.Thread, "start", spy)
+    assert _findings(synthetic) == alone
+    assert threads.count("ruven-layer1") > 10  # (every part of every big table)
+
+
+def test_side_by_side_waits_for_both_and_raises_what_the_second_thread_raised() -> None:
+    """Layer 1's thread is waited for (a slow one too), and an error in it reaches the caller,
+    once layer 2 is done."""
+    import time
+
+    from ruven.validate.row_checks import _side_by_side
+
+    done: list[str] = []
+
+    def slow(fail: bool) -> None:
+        time.sleep(0.2)
+        if fail:
+            raise ValueError("layer 1")
+        done.append("layer 1")
+
+    _side_by_side(lambda: slow(False), lambda: done.append("layer 2"), threaded=True)
+    assert sorted(done) == ["layer 1", "layer 2"]
+    with pytest.raises(ValueError, match="layer 1"):
+        _side_by_side(lambda: slow(True), lambda: done.append("layer 2"), threaded=True)
+    assert done[2:] == ["layer 2"]
+    _side_by_side(lambda: done.append("one"), lambda: done.append("two"), threaded=False)
+    assert done[3:] == ["one", "two"]
+
+
+@pytest.mark.parametrize("refused", [False, True])
+@pytest.mark.parametrize("name", ["statements", "deployments"])
+def test_each_part_is_read_once_and_parsed_as_read(synthetic: Path, name: str, refused: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each part's bytes are read from the file once and handed to polars as they are: the
+    start of the next record at their end is dropped from what polars read, not cut off by a
+    copy or sent to the exact reader. Where polars refuses that start (``refused``), the whole
+    records alone are read, as a copy. Either way the rows are those of the whole table."""
+    import polars as pl
+
+    res = DataPackage.load(synthetic).resources[name]
+    whole = tables.load(res).df
+    monkeypatch.setattr(tables, "PART_BYTES", 20_000)
+    blocks: list[bytes] = []
+    copies: list[int] = []
+    records, parse = tables._records, tables._parse
+
+    def read(fh: object, size: int) -> object:
+        for block, end in records(fh, size):
+            blocks[:] = [block]
+            yield block, end
+
+    def spy(resource: object, labels: list[str], source: object, *args: object, **kw: object) -> object:
+        if isinstance(source, bytes) and source is not blocks[0]:
+            copies.append(len(source))
+        if refused and args[5:] == (-1,):  # (the next record's start read with the whole records)
+            return None
+        return parse(resource, labels, source, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tables, "_records", read)
+    monkeypatch.setattr(tables, "_parse", spy)
+    parts = [part.df for part in tables.parts(res)]
+    assert len(parts) > 3
+    assert pl.concat(parts).equals(whole)
+    assert len(copies) == (len(parts) - 1 if refused else 0)  # (the last part ends the file)

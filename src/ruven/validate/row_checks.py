@@ -75,6 +75,7 @@ class _TableCheck:
         self.structural: list[Any] = []
         self.rules: list[Any] = []
         self.rows = 0
+        self.threaded = os.environ.get("RUVEN_THREADS") != "1"
 
     def row_checks(self, res: Any) -> Callable[[], None] | None:
         """The row checks of every part; returns the checks across rows, to be run once the
@@ -163,27 +164,67 @@ class _TableCheck:
         return cols
 
     def _rows(self, table: Any, scope: str, header: bool, keys: Any = None) -> None:
+        """Both layers over ``table``: layer 1 in a second thread while layer 2 runs in this one
+        (each is mostly polars, which runs without Python's GIL; they share the frame, so this
+        holds no more in memory than one after the other)."""
         from ruven.validate import rules, structural
 
         t, ctx = self.t, self.ctx
-        t1 = time.perf_counter()
-        if self.structural_on:
-            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header, limit=self.limit, ready=ctx.ready.get(table.name, frozenset())))
-        t2 = time.perf_counter()
         if keys is not None:
             ctx.keys.update(keys)
-        if self.rules_on:
-            self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit))
-        elif scope != "across":  # the table's pandera findings are cached, but its citations count
-            rules.remember_citations(table, ctx)
+        ready = ctx.ready.get(table.name, frozenset())
+
+        def layer1() -> None:
+            t1 = time.perf_counter()
+            self.structural.extend(structural.check_table(self.pkg, table, ctx.keys, scope=scope, header=header, limit=self.limit, ready=ready))
+            with _CLOCK:  # two threads add to the layers' seconds
+                t["frictionless"] += time.perf_counter() - t1
+
+        def layer2() -> None:
+            t2 = time.perf_counter()
+            if self.rules_on:
+                self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit))
+            elif scope != "across":  # the table's pandera findings are cached, but its citations count
+                rules.remember_citations(table, ctx)
+            with _CLOCK:
+                t["pandera"] += time.perf_counter() - t2
+
+        # (a part of a big table: a small one gains nothing from the thread, and the checks
+        # across rows of a big one would hold both layers' work on a whole column at once)
+        _side_by_side(layer1 if self.structural_on else None, layer2, self.threaded and scope == "rows" and table.df.height >= SIDE_BY_SIDE_ROWS)
         if scope == "all" and rules.keep_whole(self.pkg, table.resource):
             ctx.tables[table.resource.name] = table
-        with _CLOCK:  # two threads add to the layers' seconds
-            t["frictionless"] += t2 - t1
-            t["pandera"] += time.perf_counter() - t2
+
+
+def _side_by_side(first: Callable[[], None] | None, second: Callable[[], None], threaded: bool) -> None:
+    """``first`` (if any) in a second thread while ``second`` runs in this one; returns when both
+    did, raising what ``first`` raised. Not ``threaded``, one after the other."""
+    if first is None or not threaded:
+        if first is not None:
+            first()
+        second()
+        return
+    error: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            first()
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
+            error.append(exc)
+
+    thread = threading.Thread(target=run, name="ruven-layer1", daemon=True)
+    thread.start()
+    try:
+        second()
+    finally:
+        thread.join()
+    if error:
+        raise error[0]
 
 
 _CLOCK = threading.Lock()
+#: parts of at least this many rows are checked by both layers at once (see :meth:`_TableCheck._rows`)
+SIDE_BY_SIDE_ROWS = 50_000
 
 
 def _few_valued(df: Any, columns: list[str]) -> list[str]:
