@@ -112,3 +112,18 @@ def test_a_duplicate_id_is_found_whether_the_ids_are_in_order_or_not(tmp_path: P
     ours, theirs = _compare(pkg)
     assert ours == theirs
     assert ("actors", "primary-key", len(rows) + 2, "id") in ours
+
+
+def test_ids_held_by_several_rows_are_found_as_frictionless_finds_them(tmp_path: Path) -> None:
+    """Repeated ids are found by sorting: an id held four times (out of order), another held
+    twice, and a blank id between them give the findings of frictionless, row for row."""
+    pkg = copy_package(tmp_path, "mini")
+    path = pkg / "data" / "actors.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(rows) == 4
+    blank_id = "," + rows[2].split(",", 1)[1]
+    mixed = [rows[3], *rows, rows[0], blank_id, rows[3], rows[1], rows[3]]  # lines 2, 3-6, 7, 8, ...
+    path.write_text(header + "".join(mixed), encoding="utf-8")
+    ours, theirs = _compare(pkg)
+    assert ours == theirs
+    assert sorted(line for res, code, line, _ in ours if res == "actors" and code == "primary-key") == [6, 7, 8, 9, 10, 11]
