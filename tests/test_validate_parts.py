@@ -208,3 +208,33 @@ def test_each_part_is_read_once_and_parsed_as_read(synthetic: Path, name: str, r
     assert len(parts) > 3
     assert pl.concat(parts).equals(whole)
     assert len(copies) == (len(parts) - 1 if refused else 0)  # (the last part ends the file)
+
+
+@pytest.mark.parametrize("threads", ["1", ""])
+def test_blocks_read_ahead_in_order_and_errors_reach_the_reader(threads: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next block is read in a second thread while a part is checked (``RUVEN_THREADS=1``:
+    in the caller's thread): the blocks come in order, and an error in reading one is raised
+    where it is taken."""
+    import threading
+
+    monkeypatch.setenv("RUVEN_THREADS", threads)
+    readers: list[str] = []
+
+    def blocks() -> object:
+        for i in range(3):
+            readers.append(threading.current_thread().name)
+            yield b"x" * i, i
+        raise OSError("the disk went away")
+
+    ahead = tables._Ahead(blocks())  # type: ignore[arg-type]
+    got = [ahead.take()]
+    for _ in range(2):
+        ahead.fetch()
+        got.append(ahead.take())
+    ahead.fetch()
+    with pytest.raises(OSError, match="went away"):
+        ahead.take()
+    ahead.close()
+    assert got == [(b"", 0), (b"x", 1), (b"xx", 2)]
+    main = threading.current_thread().name
+    assert readers == [main] * 3 if threads == "1" else readers == [main, "ruven-read", "ruven-read"]
