@@ -199,27 +199,19 @@ class _TableCheck:
 def _side_by_side(first: Callable[[], None] | None, second: Callable[[], None], threaded: bool) -> None:
     """``first`` (if any) in a second thread while ``second`` runs in this one; returns when both
     did, raising what ``first`` raised. Not ``threaded``, one after the other."""
+    from ruven.validate.background import InThread
+
     if first is None or not threaded:
         if first is not None:
             first()
         second()
         return
-    error: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            first()
-        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
-            error.append(exc)
-
-    thread = threading.Thread(target=run, name="ruven-layer1", daemon=True)
-    thread.start()
+    other = InThread(first, "ruven-layer1")
     try:
         second()
     finally:
-        thread.join()
-    if error:
-        raise error[0]
+        other.wait()
+    other.result()
 
 
 _CLOCK = threading.Lock()

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ruven.package import Resource
+from ruven.validate.background import InThread
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -139,17 +139,19 @@ def _load_polars(resource: Resource) -> Table | None:
     return _parse(resource, labels, resource.path, newlines - header.count(b"\n"), commas - header.count(b","), ends_with_newline or only_header, 2)
 
 
-def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, commas: int, ends_with_newline: bool, first_line: int, has_header: bool = True, end: int | None = None) -> Table | None:
+def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, commas: int, ends_with_newline: bool, first_line: int, has_header: bool = True, end: int | None = None, later: list[Callable[[], bool]] | None = None) -> Table | None:
     """polars' reading of ``source`` (a file with its header, or the bytes of a run of whole
     records without it), or None when it may differ from the exact reader's. ``newlines`` and ``commas`` count the records'
     bytes (not the header's); ``first_line`` is the physical line of the first record. Bytes
     whose whole records stop at ``end``, before the start of the next record, are read as they
-    are (not copied) and that record's start is dropped (it is read with the next part)."""
+    are (not copied) and that record's start is dropped (it is read with the next part). With
+    ``later``, the check that no row is short is left there, to run while the part is checked
+    (it is False when the exact reader must read the table)."""
     if end is not None and 0 <= end < len(source):
-        table = _parse(resource, labels, source, newlines, commas, ends_with_newline, first_line, has_header, -1)
+        table = _parse(resource, labels, source, newlines, commas, ends_with_newline, first_line, has_header, -1, later)
         # (polars refused the next record's start, or made of it anything but one row: the
         # whole records alone, as a copy)
-        return table if table is not None else _parse(resource, labels, source[:end], newlines, commas, ends_with_newline, first_line, has_header)
+        return table if table is not None else _parse(resource, labels, source[:end], newlines, commas, ends_with_newline, first_line, has_header, later=later)
     import polars as pl
 
     data_n = newlines if ends_with_newline else newlines + 1
@@ -175,14 +177,10 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
     if end == -1:  # the last row is the next record's start
         body = body.slice(0, max(body.height - 1, 0))
     n_records = body.height
-    # Ragged rows: polars pads short rows with "" silently. Every separator outside quotes
-    # belongs to a row, so if the records have exactly (width - 1) each plus those inside
-    # cells, no row is short (long rows already made polars raise).
-    inside = 0
-    if body.height:
-        counts = body.select([pl.col(c).str.count_matches(",", literal=True).sum().alias(c) for c in names]).row(0)
-        inside = sum(int(c or 0) for c in counts)
-    if commas != n_records * (width - 1) + inside:
+    cells = body.select(names)
+    if later is not None:
+        later.append(lambda: _none_short(cells, commas))
+    elif not _none_short(cells, commas):
         return None
     if data_n != n_records:
         # line breaks inside quoted cells: each row starts after those of the rows before it
@@ -192,6 +190,20 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
         body = body.with_columns((pl.col(LINE).cast(pl.Int64) + (nl.cum_sum() - nl).cast(pl.Int64)).alias(LINE))
     fields = [n for n in names if not n.startswith("__extra_")]
     return Table(resource, labels, body, fields)
+
+
+def _none_short(cells: pl.DataFrame, commas: int) -> bool:
+    """Whether no row of ``cells`` is short, given the commas of the records they were read
+    from. polars pads a short row with "" silently; but every comma outside quotes ends a cell,
+    so if the records hold exactly (width - 1) each plus those inside cells, no row is short
+    (a long row made polars raise)."""
+    import polars as pl
+
+    inside = 0
+    if cells.height:
+        counts = cells.select([pl.col(c).str.count_matches(",", literal=True).sum() for c in cells.columns]).row(0)
+        inside = sum(int(c or 0) for c in counts)
+    return commas == cells.height * (cells.width - 1) + inside
 
 
 #: A CSV larger than this is read and checked in parts of about this size, so that memory holds
@@ -227,16 +239,19 @@ def parts(resource: Resource) -> Iterator[Table]:
         blocks = _Ahead(_records(fh, limit))
         try:
             while (block := blocks.take()) is not None:
-                chunk, end = block
+                chunk, end, newlines, commas = block
                 del block
-                newlines, commas = count_bytes(chunk, b"\n,", end)
-                table = _parse(resource, labels, chunk, newlines, commas, chunk[end - 1 : end] == b"\n", first_line, has_header=False, end=end)
+                later: list[Callable[[], bool]] = []
+                table = _parse(resource, labels, chunk, newlines, commas, chunk[end - 1 : end] == b"\n", first_line, has_header=False, end=end, later=later)
                 del chunk
                 if table is None:
                     raise PartsRefused(resource.name)
                 first_line += newlines
                 blocks.fetch()  # (the next block is read while this part is checked)
+                whole_rows = [InThread(check, "ruven-rows") for check in later]  # (as is each part's count of commas)
                 yield table
+                if not all(check.result() for check in whole_rows):
+                    raise PartsRefused(resource.name)
         finally:
             blocks.close()
 
@@ -245,49 +260,35 @@ class _Ahead:
     """The blocks of :func:`_records`, each read in a second thread (``fetch``) while the part
     before is checked, once that part was parsed and its block let go: memory holds one block
     at a time, and the read (0.8 s at 1M rows per table) leaves the checks' way. Not threaded
-    (``RUVEN_THREADS=1``), ``take`` reads the block itself."""
+    (``RUVEN_THREADS=1``), the block is read at once."""
 
     def __init__(self, blocks: Iterator[tuple[bytes, int]]) -> None:
-        import os
-
         self._blocks = blocks
-        self._threaded = os.environ.get("RUVEN_THREADS") != "1"
-        self._thread: threading.Thread | None = None
-        self._got: list[Any] = []
-
-    def _next(self) -> None:
-        try:
-            self._got.append(("block", next(self._blocks, None)))
-        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread by take()
-            self._got.append(("error", exc))
+        self._next: InThread[tuple[bytes, int] | None] | None = None
 
     def fetch(self) -> None:
-        if self._threaded and self._thread is None:
-            self._thread = threading.Thread(target=self._next, name="ruven-read", daemon=True)
-            self._thread.start()
+        if self._next is None:
+            self._next = InThread(lambda: next(self._blocks, None), "ruven-read")
 
     def take(self) -> tuple[bytes, int] | None:
-        self.close()
-        if not self._got:
-            self._next()
-        kind, value = self._got.pop()
-        if kind == "error":
-            raise value
-        return value
+        self.fetch()
+        assert self._next is not None
+        block, self._next = self._next.result(), None
+        return block
 
     def close(self) -> None:
         """Wait for a block being read (the file closes after)."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._next is not None:
+            self._next.wait()
 
 
-def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int]]:
+def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int, int, int]]:
     """Runs of whole records of about ``size`` bytes, from where ``fh`` stands, each read once,
-    as ``(block, end)``: ``block[:end]`` are whole records, ending at a line break outside
-    quotes (an even number of quotes before it since the start of the run); ``block[end:]`` is
-    the start of the next record, read again with the next run (a copy of ``block[:end]`` would
-    cost as much as the read, and a second read of it did: 0.7 s at 1M rows per table)."""
+    as ``(block, end, line breaks, commas)``: ``block[:end]`` are whole records, ending at a line
+    break outside quotes (an even number of quotes before it since the start of the run), with
+    their counts of line breaks and commas; ``block[end:]`` is the start of the next record, read
+    again with the next run (a copy of ``block[:end]`` would cost as much as the read, and a
+    second read of it did: 0.7 s at 1M rows per table)."""
     start = fh.tell()
     want = size
     while True:
@@ -295,12 +296,15 @@ def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int]]:
         data = fh.read(want)
         if len(data) < want:  # the end of the file: the rest is whole records
             if data:
-                yield data, len(data)
+                yield data, len(data), *count_bytes(data, b"\n,")
             return
         cut = len(data)
         while True:
             cut = data.rfind(b"\n", 0, cut) + 1
-            if cut == 0 or count_bytes(data, b'"', cut)[0] % 2 == 0:
+            if cut == 0:
+                break
+            quotes, newlines, commas = count_bytes(data, b'"\n,', cut)
+            if quotes % 2 == 0:
                 break
             cut -= 1
         if cut == 0:  # one record longer than the block: read more at once
@@ -308,7 +312,7 @@ def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int]]:
             continue
         start += cut
         want = size
-        yield data, cut
+        yield data, cut, newlines, commas
         del data
 
 
