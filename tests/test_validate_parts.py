@@ -191,6 +191,9 @@ def test_each_part_is_read_once_and_parsed_as_read(synthetic: Path, name: str, r
     records, parse = tables._records, tables._parse
 
     def read(fh: object, size: int) -> object:
+        import io
+
+        assert isinstance(fh, io.FileIO)  # unbuffered: an exit while the second thread reads must not wait for a lock of Python's buffered reader
         for block, *counts in records(fh, size):
             blocks[:] = [block]
             yield block, *counts
@@ -259,3 +262,51 @@ def test_a_short_row_in_a_part_sends_the_table_to_the_exact_reader(synthetic: Pa
     assert ("deployments", middle + 1, "missing-cell") in {(r, line, code) for r, line, _, code, _, _ in whole}
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
     assert _findings(pkg) == whole
+
+
+def test_ctrl_c_waits_for_the_block_being_read(synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while a big table is checked: the block being read in the second thread is
+    waited for before validation ends (an exit while that thread still reads would abort
+    Python itself, "could not acquire lock ... at interpreter shutdown")."""
+    import threading
+    import time
+
+    from ruven.validate import structural
+
+    monkeypatch.setattr(tables, "PART_BYTES", 20_000)
+    records = tables._records
+
+    def slow(fh: object, size: int) -> object:
+        for block in records(fh, size):
+            time.sleep(1.0)  # (a slow disk)
+            yield block
+
+    calls: list[int] = []
+    check_table = structural.check_table
+
+    def interrupted(*args: object, **kw: object) -> list:
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return check_table(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tables, "_records", slow)
+    monkeypatch.setattr(structural, "check_table", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _findings(synthetic)
+    assert [t.name for t in threading.enumerate() if t.name == "ruven-read"] == []
+
+
+def test_a_short_read_is_not_taken_for_the_end_of_the_file() -> None:
+    """An unbuffered read may return fewer bytes than asked: the rest is read before a block
+    shorter than asked is taken for the file's end."""
+    import io
+
+    class Trickle(io.BytesIO):
+        def read(self, n: int | None = -1) -> bytes:  # (at most 7 bytes a call)
+            return super().read(min(7, n if n is not None and n >= 0 else 7))
+
+    data = bytes(range(256)) * 4
+    assert tables._read(Trickle(data), 1000) == data[:1000]
+    assert tables._read(Trickle(data), 5000) == data
+    assert tables._read(Trickle(b""), 10) == b""

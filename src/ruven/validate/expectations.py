@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,8 @@ def _frame(res: Resource, columns: set[str]) -> Any:
     df = _plain_columns(res, sorted(columns))
     if df is None:
         try:  # a big table part by part, keeping only the suite's columns
-            df = pl.concat([part.df.select([c for c in keep if c in part.df.columns]) for part in parts(res)])
+            with closing(parts(res)) as blocks:
+                df = pl.concat([part.df.select([c for c in keep if c in part.df.columns]) for part in blocks])
         except PartsRefused:
             table = load(res)
             df = table.df.select([c for c in keep if c in table.df.columns])

@@ -279,9 +279,12 @@ class MetadataCheck:
     def cancel(self) -> None:
         """Stop the child (Ctrl-C): ``result`` is then empty."""
         self._result = []
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+                self._proc.wait()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
 
 
 def _main(argv: list[str]) -> int:

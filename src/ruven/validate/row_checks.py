@@ -86,12 +86,15 @@ class _TableCheck:
         # the tables checked whole so far (the reference tables it may point to): their keys
         # are complete, so each part looks its references into them up (see Context.checked_before)
         self.ctx.ready[res.name] = frozenset(self.ctx.tables)
+        blocks = parts(res)
         try:
-            return self._parts(res, parts(res))
+            return self._parts(res, blocks)
         except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole
             self.structural, self.rules, self.rows = [], [], 0
             self.limit = Limit(self.limit.resource, self.limit.path, self.limit.per_kind)
             return None
+        finally:  # (a block still being read, after Ctrl-C or an error, is waited for)
+            blocks.close()
 
     def whole(self, res: Any, across: _Across) -> None:
         """Every check at once over the table read whole, after the tables it refers to."""

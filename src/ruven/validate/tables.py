@@ -234,8 +234,12 @@ def parts(resource: Resource) -> Iterator[Table]:
     if labels is None or len(labels) < 2:
         raise PartsRefused(resource.name)
     first_line = 2
-    with path.open("rb") as fh:
-        fh.readline()  # the header: _header read it
+    # (unbuffered: the reading thread takes no lock of Python's buffered reader, which an exit
+    # while it reads, after Ctrl-C, would wait for in vain)
+    with path.open("rb") as head:
+        skip = len(head.readline())  # the header: _header read it
+    with path.open("rb", buffering=0) as fh:
+        fh.seek(skip)
         blocks = _Ahead(_records(fh, limit))
         try:
             while (block := blocks.take()) is not None:
@@ -293,7 +297,7 @@ def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int, int, int]]:
     want = size
     while True:
         fh.seek(start)
-        data = fh.read(want)
+        data = _read(fh, want)
         if len(data) < want:  # the end of the file: the rest is whole records
             if data:
                 yield data, len(data), *count_bytes(data, b"\n,")
@@ -314,6 +318,20 @@ def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int, int, int]]:
         want = size
         yield data, cut, newlines, commas
         del data
+
+
+def _read(fh: Any, n: int) -> bytes:
+    """``n`` bytes from where an unbuffered file stands, fewer only at its end (a read of the
+    operating system may return fewer; then the pieces are joined)."""
+    data = fh.read(n)
+    if 0 < len(data) < n:
+        pieces = [data]
+        got = len(data)
+        while got < n and (more := fh.read(n - got)):
+            pieces.append(more)
+            got += len(more)
+        data = b"".join(pieces)
+    return data
 
 
 def _load_python(resource: Resource, data: bytes) -> Table:
