@@ -310,3 +310,22 @@ def test_a_short_read_is_not_taken_for_the_end_of_the_file() -> None:
     assert tables._read(Trickle(data), 1000) == data[:1000]
     assert tables._read(Trickle(data), 5000) == data
     assert tables._read(Trickle(b""), 10) == b""
+
+
+@pytest.mark.parametrize("scan_bytes", [5, 16, 1 << 24])
+def test_bytes_are_scanned_the_same_in_any_chunks(mini: Path, scan_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preflight reads a file a chunk at a time into one buffer: a character split between
+    two chunks is no problem, and a Latin-1 byte or a NUL in a later chunk is found at its line,
+    with the bytes it read there."""
+    from ruven.validate import preflight
+
+    monkeypatch.setattr(preflight, "SCAN_BYTES", scan_bytes)
+    res = DataPackage.load(mini).resources["actors"]
+    good = "id,name\nACT-0001,Caf\u00e9 \u0436\u0436\u0436\n".encode()
+    for body, line, value in ((good, None, None), (good + "ACT-0002,Caf\xe9\n".encode("latin-1"), 3, "b'\\xe9\\n'"), (good + b"x\nACT-0003,A\x00B\n", 4, "")):
+        res.path.write_bytes(body)
+        found = preflight._scan_bytes(res)
+        if line is None:
+            assert found is None
+            continue
+        assert found is not None and found.line == line and found.value == value
