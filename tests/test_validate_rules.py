@@ -241,3 +241,39 @@ def test_ids_not_in_the_keys_are_exactly_those_a_set_finds(ordered: bool, key_sl
     inside = [v for v in values if v.startswith("DEP")]
     assert not_in(pl.Series(inside), known).to_list() == [v for v in inside if v not in keys]
     assert not_in(pl.Series(values), known.head(0)).to_list() == values
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_a_frame_check_runs_once_and_only_a_failing_one_gets_a_pandera_pass(mini: Path, broken: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks over a whole frame (here the id lists) are run once per table: one that no
+    row fails gets no pandera check; one that fails hands pandera its rows' results, and its
+    finding is at the row that breaks it."""
+    from ruven.validate import derive, rules
+
+    ran: list[tuple[int, str]] = []  # (the frame's memo, the id list)
+    id_list_ok = derive.id_list_ok
+
+    def counted(f: object, ctx: object, memo: object) -> object:
+        fn = id_list_ok(f, ctx, memo)  # type: ignore[arg-type]
+
+        def ok(lf: object) -> object:
+            ran.append((id(memo), f.name))  # type: ignore[attr-defined]
+            return fn(lf)
+
+        return ok
+
+    handed: list[str] = []
+    build_schema = rules.build_schema
+
+    def spy(*args: object, **kw: object) -> object:
+        schema, by_id = build_schema(*args, **kw)  # type: ignore[arg-type]
+        handed.extend(by_id[c.name].field for c in schema.checks)
+        return schema, by_id
+
+    monkeypatch.setattr(derive, "id_list_ok", counted)
+    monkeypatch.setattr(rules, "build_schema", spy)
+    line = set_cell(mini / "data" / "deployments.csv", "DEP-0001", "source_ids", "SRC-0001;SRC-0999") if broken else None
+    found = [(f.resource, f.line, f.field) for f in _pandera(mini) if f.code == "foreign-key"]
+    assert found == ([("deployments", line, "source_ids")] if broken else [])
+    assert ran and len(set(ran)) == len(ran)  # (each id list of each table once)
+    assert handed == (["source_ids"] if broken else [])
