@@ -149,6 +149,8 @@ def list_width(df: pl.DataFrame, name: str, delimiter: str) -> int:
     return int(df.select(pl.col(name).str.count_matches(delimiter, literal=True).max()).item() or 0) + 1
 
 
+#: rows of a whole table's id-list column whose ids are looked up at once (see :func:`id_list_ok`)
+ID_ROWS = 1 << 18
 #: rows sampled to tell whether an id-list column repeats its cells (see :func:`distinct_ids`)
 SAMPLE_ROWS = 20_000
 
@@ -219,16 +221,24 @@ def id_list_ok(f: Field, ctx: Context, memo: Memo) -> Callable[[pl.LazyFrame], p
             if s is not None:
                 refs.append(s)
 
-    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
-        col = pl.col(f.name)
-        ids = memo.ids.get(f.name)
-        if ids is None:
-            ids = distinct_ids(lf.select(col).collect(), f)
+    def unknown_of(ids: pl.Series) -> pl.Series:
         unknown = ids.filter(ids != "") if (ids == "").any() else ids
         for known in refs:  # table by table: most ids resolve in the first, so later sets stay small
             if unknown.len() == 0:
                 break
             unknown = not_in(unknown, known)
+        return unknown
+
+    def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
+        col = pl.col(f.name)
+        ids = memo.ids.get(f.name)
+        if ids is not None:
+            unknown = unknown_of(ids)
+        else:  # a whole table's column (the checks across rows): its cells' ids are split a
+            # slice of rows at a time (all of a million cells' ids at once held 55 MB)
+            cells = lf.select(col).collect()
+            unknown = pl.concat([unknown_of(distinct_ids(cells.slice(at, ID_ROWS), f)) for at in range(0, cells.height, ID_ROWS)] or [pl.Series(f.name, [], pl.String)]).unique()
+            del cells
         if unknown.len() == 0:
             return lf.select(pl.lit(True).alias(f.name))
         width = list_width(lf.select(col).collect(), f.name, f.delimiter)

@@ -211,8 +211,8 @@ def remember_citations(table: Table, ctx: Context, scope: str = "all") -> dict[s
     for f in table.resource.fields:
         if not f.is_id_list or (scope != "all" and ctx.checked_before(table.resource.name, f.list_references) != (scope == "rows")):
             continue
-        if f.name in table.df.columns and table.df.height:
-            distinct[f.name] = distinct_ids(table.df, f)
+        if f.name in table.df.columns and table.df.height and (f.cites_sources or scope != "across"):
+            distinct[f.name] = distinct_ids(table.df, f)  # (across rows, the id lists' rule splits the cells a slice at a time)
         if f.cites_sources:
             cited = distinct[f.name].to_list() if f.name in distinct else []
             for ref in f.list_references:
