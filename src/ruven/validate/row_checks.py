@@ -6,13 +6,13 @@ table before need, and the keys the tables refer to."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ruven.package import DataPackage
+from ruven.validate.background import threaded
 from ruven.validate.limit import Limit
 
 
@@ -28,7 +28,7 @@ def check_rows(pkg: DataPackage, order: list[str], today: dt.date, safe: list[An
     # refers to) in a second thread, in the same order, while this one reads the next table:
     # polars runs without Python's GIL, so the two overlap on two cores. (Two tables' row checks
     # at once gained nothing measurable at 100k or 1M rows per table and cost 200 MB at 1M.)
-    across = _Across(os.environ.get("RUVEN_THREADS") != "1")
+    across = _Across(threaded())
     try:
         for res in keys.load_order(pkg, safe):
             hit_s = tables.hit("frictionless", res.name) if tables and structural_on else None
@@ -75,7 +75,7 @@ class _TableCheck:
         self.structural: list[Any] = []
         self.rules: list[Any] = []
         self.rows = 0
-        self.threaded = os.environ.get("RUVEN_THREADS") != "1"
+        self.threaded = threaded()
 
     def row_checks(self, res: Any) -> Callable[[], None] | None:
         """The row checks of every part; returns the checks across rows, to be run once the

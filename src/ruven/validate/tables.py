@@ -148,10 +148,15 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
     ``later``, the check that no row is short is left there, to run while the part is checked
     (it is False when the exact reader must read the table)."""
     if end is not None and 0 <= end < len(source):
-        table = _parse(resource, labels, source, newlines, commas, ends_with_newline, first_line, has_header, -1, later)
+        tried: list[Callable[[], bool]] | None = None if later is None else []
+        table = _parse(resource, labels, source, newlines, commas, ends_with_newline, first_line, has_header, -1, tried)
+        if table is not None:
+            if later is not None and tried:
+                later.extend(tried)
+            return table
         # (polars refused the next record's start, or made of it anything but one row: the
         # whole records alone, as a copy)
-        return table if table is not None else _parse(resource, labels, source[:end], newlines, commas, ends_with_newline, first_line, has_header, later=later)
+        return _parse(resource, labels, source[:end], newlines, commas, ends_with_newline, first_line, has_header, later=later)
     import polars as pl
 
     data_n = newlines if ends_with_newline else newlines + 1
@@ -252,9 +257,9 @@ def parts(resource: Resource) -> Iterator[Table]:
                     raise PartsRefused(resource.name)
                 first_line += newlines
                 blocks.fetch()  # (the next block is read while this part is checked)
-                whole_rows = [InThread(check, "ruven-rows") for check in later]  # (as is each part's count of commas)
+                none_short = [InThread(check, "ruven-rows") for check in later]  # (beside the part's checks)
                 yield table
-                if not all(check.result() for check in whole_rows):
+                if not all(check.result() for check in none_short):
                     raise PartsRefused(resource.name)
         finally:
             blocks.close()
@@ -266,15 +271,15 @@ class _Ahead:
     at a time, and the read (0.8 s at 1M rows per table) leaves the checks' way. Not threaded
     (``RUVEN_THREADS=1``), the block is read at once."""
 
-    def __init__(self, blocks: Iterator[tuple[bytes, int]]) -> None:
+    def __init__(self, blocks: Iterator[tuple[bytes, int, int, int]]) -> None:
         self._blocks = blocks
-        self._next: InThread[tuple[bytes, int] | None] | None = None
+        self._next: InThread[tuple[bytes, int, int, int] | None] | None = None
 
     def fetch(self) -> None:
         if self._next is None:
             self._next = InThread(lambda: next(self._blocks, None), "ruven-read")
 
-    def take(self) -> tuple[bytes, int] | None:
+    def take(self) -> tuple[bytes, int, int, int] | None:
         self.fetch()
         assert self._next is not None
         block, self._next = self._next.result(), None
