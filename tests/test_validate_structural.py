@@ -127,3 +127,17 @@ def test_ids_held_by_several_rows_are_found_as_frictionless_finds_them(tmp_path:
     ours, theirs = _compare(pkg)
     assert ours == theirs
     assert sorted(line for res, code, line, _ in ours if res == "actors" and code == "primary-key") == [6, 7, 8, 9, 10, 11]
+
+
+@pytest.mark.parametrize("big_keys", [0, 1 << 18])
+def test_conformance_when_looking_keys_up_in_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, big_keys: int) -> None:
+    """References into a big table's keys are looked up in slices of keys (``not_in``), into a
+    small one's in one hash table: force the first path on the small fixture (and its keys into
+    slices of 3): the findings of frictionless either way."""
+    from ruven.validate import frames
+
+    monkeypatch.setattr(structural, "BIG_KEYS", big_keys)
+    monkeypatch.setattr(frames, "KEY_SLICE", 3)
+    ours, theirs = _compare(copy_package(tmp_path, "conformance"))
+    assert any(code == "foreign-key" for _, code, _, _ in ours)
+    assert {k for k in ours if k[1] != "line-endings"} == {k for k in theirs if k[1] != "line-endings"}

@@ -192,8 +192,8 @@ class _TableCheck:
             with _CLOCK:
                 t["pandera"] += time.perf_counter() - t2
 
-        # (a part of a big table: a small one gains nothing from the thread, and the checks
-        # across rows of a big one would hold both layers' work on a whole column at once)
+        # (a part of a big table: a small one gains nothing from the thread, nor did the checks
+        # across rows, where layer 1's share is small)
         _side_by_side(layer1 if self.structural_on else None, layer2, self.threaded and scope == "rows" and table.df.height >= SIDE_BY_SIDE_ROWS)
         if scope == "all" and rules.keep_whole(self.pkg, table.resource):
             ctx.tables[table.resource.name] = table

@@ -31,6 +31,9 @@ def _f(res: str, path: str, code: str, message: str, hint: str, line: int | None
     return codes.make(code, res, path, line, field, value, message, hint, layer=LAYER, severity=severity)
 
 
+#: referenced keys above this many are looked up with :func:`ruven.validate.frames.not_in`
+BIG_KEYS = 1 << 18
+
 INTEGER_RE = r"^\s*[+-]?[0-9]+(?:_[0-9]+)*\s*$"
 _DIGITS = r"[0-9]+(?:_[0-9]+)*"
 NUMBER_RE = rf"(?i)^\s*[+-]?(?:(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:e[+-]?{_DIGITS})?|inf|infinity|s?nan)\s*$"
@@ -199,8 +202,11 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         if ref is None:
             out.append(make(pkg, res, "resource-error", None, fk.field, "", target=fk.resource))
             continue
-        # the values not among the keys are found by not_in (a slice of the keys hashed at a
-        # time, not a hash table of a million keys); the rows holding one are marked
+        if ref.len() <= BIG_KEYS:  # (a reference table's keys: one small hash table, in the pass of every mask)
+            checks.append(("foreign-key", fk.field, fk.resource, ~is_missing[fk.field] & ~pl.col(fk.field).is_in(ref.implode())))
+            continue
+        # a big table's keys: the values not among them are found by not_in (a slice of the
+        # keys hashed at a time, not a hash table of a million keys); the rows holding one are marked
         present = df.select(pl.col(fk.field).filter(~is_missing[fk.field])).to_series()
         unknown = not_in(present, ref).unique()
         checks.append(("foreign-key", fk.field, fk.resource, ~is_missing[fk.field] & pl.col(fk.field).is_in(unknown.implode()) if unknown.len() else pl.lit(False)))
