@@ -250,14 +250,14 @@ def test_a_frame_check_runs_once_and_only_a_failing_one_gets_a_pandera_pass(mini
     finding is at the row that breaks it."""
     from ruven.validate import derive, rules
 
-    ran: list[tuple[int, str]] = []  # (the frame's memo, the id list)
+    ran: list[tuple[object, str]] = []  # (the frame's memo, kept alive so that its id is not reused; the id list)
     id_list_ok = derive.id_list_ok
 
     def counted(f: object, ctx: object, memo: object) -> object:
         fn = id_list_ok(f, ctx, memo)  # type: ignore[arg-type]
 
         def ok(lf: object) -> object:
-            ran.append((id(memo), f.name))  # type: ignore[attr-defined]
+            ran.append((memo, f.name))  # type: ignore[attr-defined]
             return fn(lf)
 
         return ok
@@ -276,5 +276,5 @@ def test_a_frame_check_runs_once_and_only_a_failing_one_gets_a_pandera_pass(mini
     report = validate_package(mini, layers=["pandera"], today=TODAY, cache=False)  # (not the answer cached for another test)
     found = [(f.resource, f.line, f.field) for f in report.findings if f.code == "foreign-key"]
     assert found == ([("deployments", line, "source_ids")] if broken else [])
-    assert ran and len(set(ran)) == len(ran)  # (each id list of each table once)
+    assert ran and len({(id(memo), name) for memo, name in ran}) == len(ran)  # (each id list of each table once)
     assert handed == (["source_ids"] if broken else [])
