@@ -190,11 +190,11 @@ def test_each_part_is_read_once_and_parsed_as_read(synthetic: Path, name: str, r
     copies: list[int] = []
     records, parse = tables._records, tables._parse
 
-    def read(fh: object, size: int) -> object:
+    def read(fh: object, size: int, scan: bool = False) -> object:
         import io
 
         assert isinstance(fh, io.FileIO)  # unbuffered: an exit while the second thread reads must not wait for a lock of Python's buffered reader
-        for block, *counts in records(fh, size):
+        for block, *counts in records(fh, size, scan):
             blocks[:] = [block]
             yield block, *counts
 
@@ -276,8 +276,8 @@ def test_ctrl_c_waits_for_the_block_being_read(synthetic: Path, monkeypatch: pyt
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
     records = tables._records
 
-    def slow(fh: object, size: int) -> object:
-        for block in records(fh, size):
+    def slow(fh: object, size: int, scan: bool = False) -> object:
+        for block in records(fh, size, scan):
             time.sleep(1.0)  # (a slow disk)
             yield block
 

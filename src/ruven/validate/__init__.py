@@ -109,23 +109,39 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     """Layers 1 and 2 in one pass over the tables: each CSV is parsed once, checked by the
     structural engine, then by the pandera rules, then dropped (only the key columns and the
     small reference tables stay), so memory holds one big table at a time."""
-    from ruven.validate import preflight
-    from ruven.validate.row_checks import check_rows
+    from ruven.validate import preflight, rules
+    from ruven.validate.tables import BadBytes, in_parts
 
-    t = {"frictionless": 0.0, "pandera": 0.0}
     structural_on = "frictionless" in order
-    rules_on = "pandera" in order
     if progress:
         progress(" + ".join(layer for layer in order if layer != "expectations"))
-    t0 = time.perf_counter()
     if structural_on and os.environ.get("RUVEN_STRUCTURAL") == "frictionless":
         from ruven.validate.reference import check_frictionless
 
         report.extend(check_frictionless(pkg))
         structural_on = False
-    findings, safe = preflight.preflight(pkg)
-    if "frictionless" in order:
-        report.extend(findings)
+    # A big table's bytes are scanned as its rows are read, not before (the preflight reads only
+    # its first line). Where they are not clean, the run starts again with the preflight over
+    # every byte, as before: it leaves that table out and says why.
+    late = preflight.LateScan(lambda res: in_parts(res) and not rules.keep_whole(pkg, res))
+    try:
+        _row_layers_once(pkg, report, order, today, tables, max_per_kind, in_process, structural_on, late)
+    except BadBytes:
+        _row_layers_once(pkg, report, order, today, tables, max_per_kind, in_process, structural_on, None)
+
+
+def _row_layers_once(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, tables: TableCache | None, max_per_kind: int | None, in_process: bool, structural_on: bool, late: Any) -> None:
+    """One run of :func:`_row_layers`; the report is written only at its end. With ``late``,
+    raises :class:`ruven.validate.tables.BadBytes` when a table's bytes left to the reader of
+    its rows are not clean."""
+    from ruven.validate import preflight
+    from ruven.validate.row_checks import check_rows
+    from ruven.validate.tables import BadBytes
+
+    t = {"frictionless": 0.0, "pandera": 0.0}
+    rules_on = "pandera" in order
+    t0 = time.perf_counter()
+    findings, safe = preflight.preflight(pkg, late)
     # frictionless' check of the descriptor and schemas: from the cache, here (when frictionless
     # is imported already, e.g. by a long-lived caller), or in a child process that imports it
     # and checks while the row checks run
@@ -143,7 +159,11 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     t["frictionless" if structural_on else "pandera"] += time.perf_counter() - t0
     try:
         if not meta:
-            rows, found, puts = check_rows(pkg, order, today, safe, t, tables, max_per_kind, structural_on, rules_on)
+            rows, found, puts = check_rows(pkg, order, today, safe, t, tables, max_per_kind, structural_on, rules_on, late)
+    except BadBytes:  # (the run starts again: do not wait for the child)
+        if pending is not None:
+            pending.cancel()
+        raise
     except Exception:
         # row checks over schemas frictionless rejects may fail: that rejection is the report
         if pending is None or not pending.result():
@@ -153,14 +173,17 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
             pending.cancel()
         raise
     finally:
-        if pending is not None:
+        if pending is not None and not pending.cancelled:  # (a stopped child's empty answer is not kept)
             t0 = time.perf_counter()
             meta = pending.result()
             t["frictionless" if structural_on else "pandera"] += time.perf_counter() - t0
             if tables:
                 tables.metadata_store(pkg, safe, meta)
             meta = [*meta, *broken]
+    if late is not None:  # (the tables whose rows were not all read: their bytes are scanned here)
+        late.settle(safe)
     if "frictionless" in order:
+        report.extend(findings)
         report.extend(meta)
     if not meta:  # (when the schemas themselves are broken, row checks are meaningless)
         report.rows.update(rows)
@@ -196,8 +219,8 @@ class TableCache:
 
     def hit(self, layer: str, name: str) -> list[Any] | None:
         found = self._hits.get((layer, name))
-        if found is not None:
-            self.reused.setdefault(layer, []).append(name)
+        if found is not None and name not in (reused := self.reused.setdefault(layer, [])):
+            reused.append(name)
         return found
 
     def put(self, layer: str, name: str, findings: list[Any], rows: int) -> None:

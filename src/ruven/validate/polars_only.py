@@ -5,7 +5,9 @@ pandera imports pandas, and with it pyarrow, whenever pandas is installed (its t
 (``pandera.backends.register_checks``). ruven's pandera rules check polars frames only; pandas
 is installed for Great Expectations and the Stata files, which run elsewhere (layer 3 in a child
 process). Importing pandera as a polars-only install sees it (pandera supports that install,
-GH #2387) saves about 80 MB of memory and 0.5-0.8 s on every ``ruven validate``.
+GH #2387) saves about 80 MB of memory and 0.5-0.8 s on every ``ruven validate``. hypothesis,
+which pandera's data synthesis imports where it is installed (a development install), is
+answered missing the same way (50 ms); ruven does not synthesise data with pandera.
 
 While pandera is imported and its first check backend is looked up, an import of ``pandas``
 fails as it does where pandas is not installed; afterwards pandas imports as usual, for whoever
@@ -26,11 +28,21 @@ _LOCK = threading.Lock()
 _MODULE: list[Any] = []
 
 
+#: modules pandera imports where installed that ruven's rules do not use: pandas (see above),
+#: and hypothesis, which a development install has, for pandera's data synthesis (50 ms)
+MISSING = ("pandas", "hypothesis")
+
+
 class _NoPandas(importlib.abc.MetaPathFinder):
-    """An import finder that answers ``pandas`` (and its submodules) as missing."""
+    """An import finder that answers ``pandas`` and ``hypothesis`` (and their submodules) as
+    missing."""
+
+    def __init__(self) -> None:
+        #: (one imported already, hypothesis in the tests, stays whole)
+        self.missing = {name for name in MISSING if name not in sys.modules}
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
-        if fullname == "pandas" or fullname.startswith("pandas."):
+        if fullname.split(".", 1)[0] in self.missing:
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
         return None
 
@@ -56,6 +68,7 @@ def _import() -> Any:
         import pandera.polars
 
         _prime_backend_lookup()
+        _import_builtin_checks()
     except Exception:  # noqa: BLE001 - a pandera that needs pandas after all: import it as usual
         for name in [m for m in sys.modules if m == "pandera" or m.startswith("pandera.")]:
             del sys.modules[name]
@@ -66,6 +79,15 @@ def _import() -> Any:
         if finder is not None:
             sys.meta_path.remove(finder)
     return pandera.polars
+
+
+def _import_builtin_checks() -> None:
+    """pandera imports its polars checks (and with them its data synthesis) at its first check:
+    import them now, while hypothesis is missing too."""
+    try:
+        import pandera.backends.polars.builtin_checks  # noqa: F401
+    except ImportError:  # pragma: no cover - another pandera layout
+        return
 
 
 def _prime_backend_lookup() -> None:

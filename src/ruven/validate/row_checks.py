@@ -16,8 +16,11 @@ from ruven.validate.background import threaded
 from ruven.validate.limit import Limit
 
 
-def check_rows(pkg: DataPackage, order: list[str], today: dt.date, safe: list[Any], t: dict[str, float], tables: Any, max_per_kind: int | None, structural_on: bool, rules_on: bool) -> tuple[dict[str, int], list[Any], list[tuple[str, str, list[Any], int]]]:
-    """Every table's row checks: (rows per table, findings, findings to keep per table)."""
+def check_rows(pkg: DataPackage, order: list[str], today: dt.date, safe: list[Any], t: dict[str, float], tables: Any, max_per_kind: int | None, structural_on: bool, rules_on: bool, late: Any = None) -> tuple[dict[str, int], list[Any], list[tuple[str, str, list[Any], int]]]:
+    """Every table's row checks: (rows per table, findings, findings to keep per table). The
+    tables whose bytes the preflight left to the reader (``late``, a
+    :class:`ruven.validate.preflight.LateScan`) are scanned as their rows are read; raises
+    :class:`ruven.validate.tables.BadBytes` where one is not clean."""
     from ruven.validate import keys, rules
 
     ctx = rules.Context(pkg, today)
@@ -35,10 +38,15 @@ def check_rows(pkg: DataPackage, order: list[str], today: dt.date, safe: list[An
             hit_r = tables.hit("pandera", res.name) if tables and rules_on else None
             check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t, Limit(res.name, res.relpath, max_per_kind))
             checks.append((res, check, hit_s, hit_r))
-            job = None if rules.keep_whole(pkg, res) else check.row_checks(res)
+            scan = late is not None and late.scans(res)
+            job = None if rules.keep_whole(pkg, res) else check.row_checks(res, scan)
             if job is None:  # a reference table, or one the fast reader refused: read whole, after the tables it refers to
+                if scan:
+                    late.settle([res])
                 check.whole(res, across)
             else:
+                if scan:
+                    late.read(res)
                 across.submit(job)
         across.wait()
     finally:
@@ -77,16 +85,17 @@ class _TableCheck:
         self.rows = 0
         self.threaded = threaded()
 
-    def row_checks(self, res: Any) -> Callable[[], None] | None:
+    def row_checks(self, res: Any, scan: bool = False) -> Callable[[], None] | None:
         """The row checks of every part; returns the checks across rows, to be run once the
         tables this one refers to were checked (they need their keys). None when the fast
-        reader refused a part: the table is then read whole (:meth:`whole`)."""
+        reader refused a part: the table is then read whole (:meth:`whole`). With ``scan``,
+        the bytes are checked as they are read (see :func:`ruven.validate.tables.parts`)."""
         from ruven.validate.tables import PartsRefused, parts
 
         # the tables checked whole so far (the reference tables it may point to): their keys
         # are complete, so each part looks its references into them up (see Context.checked_before)
         self.ctx.ready[res.name] = frozenset(self.ctx.tables)
-        blocks = parts(res)
+        blocks = parts(res, scan)
         try:
             return self._parts(res, blocks)
         except PartsRefused:  # a part the fast reader may misread: the exact reader reads it whole

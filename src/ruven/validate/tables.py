@@ -10,13 +10,12 @@ each table is parsed once per run. The frame holds one ``String`` column per sch
 
 The fast path is polars' multi-threaded CSV reader. When the file is ragged or quoted in a way
 polars refuses, the table is read with Python's csv module, which is what frictionless uses,
-so both engines see the same cells.
+so both engines see the same cells (:mod:`ruven.validate.exact`).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +106,7 @@ def load(resource: Resource) -> Table:
     return table
 
 
-def _positional_names(resource: Resource, labels: list[str]) -> list[str]:
+def positional_names(resource: Resource, labels: list[str]) -> list[str]:
     """Column names for the frame: schema field i for column i; extra columns get placeholders."""
     names = resource.field_names
     out = []
@@ -160,7 +159,7 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
     import polars as pl
 
     data_n = newlines if ends_with_newline else newlines + 1
-    names = _positional_names(resource, labels)
+    names = positional_names(resource, labels)
     width = len(names)
     try:
         body = pl.read_csv(
@@ -221,15 +220,24 @@ class PartsRefused(Exception):
     (ragged rows, blank lines, ...): the table must be read whole, by the exact reader."""
 
 
+class BadBytes(Exception):
+    """Bytes of a big table that the preflight left to :func:`parts` (``scan``) hold a NUL
+    byte or are not UTF-8: the preflight must scan the file and report it (see
+    :class:`ruven.validate.preflight.LateScan`)."""
+
+
 def in_parts(resource: Resource) -> bool:
     """Whether :func:`parts` reads this table in more than one part."""
     return resource.path.stat().st_size > PART_BYTES
 
 
-def parts(resource: Resource) -> Iterator[Table]:
+def parts(resource: Resource, scan: bool = False) -> Iterator[Table]:
     """The table as a sequence of Tables of consecutive rows (one for a file of at most
     ``PART_BYTES``); their ``__line__`` are the rows' lines in the whole file. Raises
-    :class:`PartsRefused` (possibly after some parts) when the file needs the exact reader."""
+    :class:`PartsRefused` (possibly after some parts) when the file needs the exact reader.
+    With ``scan``, the bytes after the header are checked as they are read (no NUL byte, UTF-8
+    only), for the preflight, which then need not read the file a second time; raises
+    :class:`BadBytes` where they are not."""
     limit = PART_BYTES
     path = resource.path
     if not in_parts(resource):
@@ -245,7 +253,7 @@ def parts(resource: Resource) -> Iterator[Table]:
         skip = len(head.readline())  # the header: _header read it
     with path.open("rb", buffering=0) as fh:
         fh.seek(skip)
-        blocks = _Ahead(_records(fh, limit))
+        blocks = _Ahead(_records(fh, limit, scan))
         try:
             while (block := blocks.take()) is not None:
                 chunk, end, newlines, commas = block
@@ -291,13 +299,14 @@ class _Ahead:
             self._next.wait()
 
 
-def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int, int, int]]:
+def _records(fh: Any, size: int, scan: bool = False) -> Iterator[tuple[bytes, int, int, int]]:
     """Runs of whole records of about ``size`` bytes, from where ``fh`` stands, each read once,
     as ``(block, end, line breaks, commas)``: ``block[:end]`` are whole records, ending at a line
     break outside quotes (an even number of quotes before it since the start of the run), with
     their counts of line breaks and commas; ``block[end:]`` is the start of the next record, read
     again with the next run (a copy of ``block[:end]`` would cost as much as the read, and a
-    second read of it did: 0.7 s at 1M rows per table)."""
+    second read of it did: 0.7 s at 1M rows per table). With ``scan``, each run's bytes are
+    checked as :func:`clean` does, in the thread that reads them."""
     start = fh.tell()
     want = size
     while True:
@@ -305,6 +314,8 @@ def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int, int, int]]:
         data = _read(fh, want)
         if len(data) < want:  # the end of the file: the rest is whole records
             if data:
+                if scan and not clean(data, len(data)):
+                    raise BadBytes(fh.name)
                 yield data, len(data), *count_bytes(data, b"\n,")
             return
         cut = len(data)
@@ -319,10 +330,43 @@ def _records(fh: Any, size: int) -> Iterator[tuple[bytes, int, int, int]]:
         if cut == 0:  # one record longer than the block: read more at once
             want *= 2
             continue
+        if scan and not clean(data, cut):
+            raise BadBytes(fh.name)
         start += cut
         want = size
         yield data, cut, newlines, commas
         del data
+
+
+#: bytes decoded at once by :func:`clean` (a str of a 32 MiB block would hold up to 128 MiB)
+DECODE_BYTES = 1 << 20
+
+
+def clean(data: bytes, end: int) -> bool:
+    """Whether ``data[:end]`` holds no NUL byte and is UTF-8 that ends with a whole character.
+    ASCII is told at once; other text is decoded a slice at a time, and the text let go."""
+    import codecs
+
+    if data.find(b"\x00", 0, end) >= 0:
+        return False
+    if data.isascii():
+        return True
+    view = memoryview(data)[:end]
+    at = 0
+    try:
+        while at < end:
+            last = at + DECODE_BYTES >= end
+            _, used = codecs.utf_8_decode(view[at : at + DECODE_BYTES], "strict", last)
+            if last:
+                break
+            if not used:  # (a slice shorter than one character: not with DECODE_BYTES of 4 or more)
+                return False
+            at += used
+    except UnicodeDecodeError:
+        return False
+    finally:
+        view.release()
+    return True
 
 
 def _read(fh: Any, n: int) -> bytes:
@@ -340,36 +384,14 @@ def _read(fh: Any, n: int) -> bytes:
 
 
 def _load_python(resource: Resource, data: bytes) -> Table:
-    """The exact reader: Python's csv module, as frictionless reads CSV."""
+    """The exact reader (:mod:`ruven.validate.exact`) into a Table."""
     import polars as pl
 
-    text = data.decode("utf-8")
-    csv.field_size_limit(2**31 - 1)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    problems: list[tuple[str, int, str, str]] = []
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    prev_end = 0
-    try:
-        for row in reader:
-            rows.append(row)
-            lines.append(prev_end + 1)
-            prev_end = reader.line_num
-    except csv.Error as exc:  # pragma: no cover - non-strict csv rarely raises
-        problems.append(("source-error", prev_end + 1, f"the CSV cannot be parsed here: {exc}", "check the quoting of this line"))
-    # an opening quote that is never closed swallows the rest of the file into one cell
-    unclosed = _unclosed_quote_line(text)
-    if unclosed is not None:
-        problems.append(
-            (
-                "source-error",
-                unclosed,
-                "a quote opened on this line is never closed: the rest of the file was read as one cell",
-                'close the quote, or double a quote that belongs in the text ("")',
-            )
-        )
+    from ruven.validate.exact import read_rows
+
+    rows, lines, problems = read_rows(data)
     labels = rows[0] if rows else []
-    names = _positional_names(resource, labels)
+    names = positional_names(resource, labels)
     width = len(names)
     body = rows[1:]
     extra: list[tuple[int, list[str]]] = []
@@ -386,40 +408,3 @@ def _load_python(resource: Resource, data: bytes) -> Table:
     df = df.with_columns(pl.Series(LINE, lines[1:], dtype=pl.Int64), pl.Series(CELLS, cells, dtype=pl.Int32))
     fields = [n for n in names if not n.startswith("__extra_")]
     return Table(resource, labels, df, fields, extra, problems, engine="python-csv")
-
-
-def _unclosed_quote_line(text: str) -> int | None:
-    """Line where an unterminated quoted cell starts, if the file ends inside quotes."""
-    if text.count('"') % 2 == 0:
-        return None
-    # walk the quotes: a quote opens a cell at a field start; find the last opening
-    inside = False
-    start = 0
-    line = 1
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line += 1
-        elif ch == '"':
-            if inside:
-                if i + 1 < n and text[i + 1] == '"':
-                    i += 1
-                else:
-                    inside = False
-            else:
-                inside = True
-                start = line
-        i += 1
-    return start if inside else None
-
-
-def read_column_values(resource: Resource, field_name: str) -> Any:
-    """The values of one column (as strings) without keeping the rest of the table."""
-    import polars as pl
-
-    t = load(resource)
-    if field_name not in t.df.columns:
-        return pl.Series(field_name, [], dtype=pl.String)
-    return t.df.get_column(field_name)
