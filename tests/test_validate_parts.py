@@ -58,7 +58,7 @@ def test_parts_cut_only_between_records(mini: Path, tmp_path: Path) -> None:
 
     with path.open("rb") as fh:
         fh.readline()
-        chunks = [block[:end] for block, end, _, _ in tables._records(fh, 100)]
+        chunks = [block[:end] for block, end, *_ in tables._records(fh, 100)]
     assert b"".join(chunks) == path.read_bytes()[len(header.encode()) :]
     import csv
 
@@ -342,3 +342,31 @@ def test_id_lists_across_rows_in_slices_give_the_whole_tables_findings(synthetic
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
     monkeypatch.setattr(frames, "ID_ROWS", id_rows)
     assert _findings(synthetic) == whole
+
+
+@pytest.mark.parametrize(
+    ("records", "short", "by_lengths"),
+    [
+        (b'1,a,b\n2,"x,y",c\n3,"",d\n', False, True),
+        (b'1,a,b\n2,"say ""hi""",c\n', False, False),  # (quotes inside a cell: the commas are counted)
+        (b'1,a,b\n2,"line\nbreak, and more",c\n', False, False),  # (a line break inside a cell: the same)
+        (b'1,"",b\n2,,\n3,"""",e\n', False, False),
+        (b"1,a,b\n2,c\n3,d,e\n", True, False),
+        (b'1,a,b\n2,"x,y"\n3,d,e\n', True, False),  # a short row, and a comma inside a cell
+        (b'1,a,\n2,"a ""quoted"" word"\n', True, False),  # a short row, and quotes inside a cell
+        (b"1,a,\n2,\n", True, False),
+    ],
+)
+def test_short_rows_are_found_from_the_cells_lengths_or_their_commas(records: bytes, short: bool, by_lengths: bool) -> None:
+    """A part's short rows: the cells' lengths tell there is none (``plain``), or the commas
+    inside the cells are counted; either way a short row sends the table to the exact reader."""
+    from types import SimpleNamespace
+
+    res = SimpleNamespace(field_names=["id", "name", "note"], name="t")
+    args = (res, ["id", "name", "note"], records, records.count(b"\n"), records.count(b","), True, 2)
+    plain = (len(records), records.count(b'"'))
+    for given in (None, plain):
+        assert (tables._parse(*args, has_header=False, plain=given) is None) == short, given  # type: ignore[arg-type]
+    if not short:  # where the lengths decide, the commas are not looked at (-1 would fail them)
+        cells = tables._parse(*args, has_header=False).df.drop(tables.LINE)  # type: ignore[arg-type,union-attr]
+        assert tables._none_short(cells, -1, records.count(b"\n"), plain) == by_lengths
