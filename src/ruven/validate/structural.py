@@ -169,7 +169,7 @@ def check_table(pkg: DataPackage, table: Table, keys: dict[tuple[str, str], pl.S
         return repeated_cache[name]
 
     slow_bad: dict[str, set[str]] = {}
-    distinct = few_distinct(df, [f.name for f in fields]) if rows else {}
+    distinct = few_distinct(df, [f.name for f in fields if _checked_by_value(f)]) if rows else {}
     for f in fields:
         col = pl.col(f.name)
         present = ~is_missing[f.name]
@@ -316,6 +316,14 @@ def _value_checks(df: pl.DataFrame, f: Field, col: pl.Expr, present: pl.Expr, ch
     checks.append(("source-error", f.name, "cell-size", col.str.len_bytes() > MAX_CELL_CHARS))
     value_checks, checks = checks, row_checks
     checks.extend(value_checks if distinct is None else _by_distinct_values(distinct, f.name, value_checks))
+
+
+def _checked_by_value(f: Field) -> bool:
+    """Whether a cell of ``f`` has a check besides its size (a type, a pattern, an enum, a
+    bound): only then is it worth finding the column's distinct values (a plain text column's
+    size is read off its offsets, at once; its distinct values are hashed)."""
+    c = f.constraints
+    return not (f.type == "string" and f.descriptor.get("format", "default") in ("default", None) and not {"pattern", "enum", "minLength", "maxLength"} & set(c))
 
 
 #: A column whose first rows hold at most this many distinct values is checked value by value.
