@@ -278,3 +278,28 @@ def test_a_frame_check_runs_once_and_only_a_failing_one_gets_a_pandera_pass(mini
     assert found == ([("deployments", line, "source_ids")] if broken else [])
     assert ran and len({(id(memo), name) for memo, name in ran}) == len(ran)  # (each id list of each table once)
     assert handed == (["source_ids"] if broken else [])
+
+
+@pytest.mark.parametrize("threads", ["", "1"])
+def test_frame_checks_spread_over_threads_give_the_same_results(threads: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last table's checks over the whole frame run each in a thread: each gives what it
+    gives alone, and one that raises gives None (pandera then runs it and reports it)."""
+    import polars as pl
+
+    from ruven.validate import rules
+
+    monkeypatch.setenv("RUVEN_THREADS", threads)
+    frame = pl.DataFrame({"a": ["x", "y", "x"], "b": ["1", "2", "3"]})
+
+    def boom(lf: pl.LazyFrame) -> pl.LazyFrame:
+        raise ValueError("no")
+
+    checks = [
+        rules.Rule("one", "a", frame_ok=lambda lf: lf.select(pl.col("a").is_first_distinct())),
+        rules.Rule("two", "b", frame_ok=lambda lf: lf.select(pl.col("b").cast(pl.Int64) > 1)),
+        rules.Rule("three", "b", frame_ok=boom),
+    ]
+    alone = rules._frame_results(checks, frame, spread=False)
+    spread = rules._frame_results(checks, frame, spread=True)
+    assert [alone[id(r)].to_list() if alone[id(r)] is not None else None for r in checks] == [[True, True, False], [False, True, True], None]
+    assert {k: (v.to_list() if v is not None else None) for k, v in spread.items()} == {k: (v.to_list() if v is not None else None) for k, v in alone.items()}

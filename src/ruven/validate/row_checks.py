@@ -32,11 +32,13 @@ def check_rows(pkg: DataPackage, order: list[str], today: dt.date, safe: list[An
     # polars runs without Python's GIL, so the two overlap on two cores. (Two tables' row checks
     # at once gained nothing measurable at 100k or 1M rows per table and cost 200 MB at 1M.)
     across = _Across(threaded())
+    ordered = keys.load_order(pkg, safe)
+    tail = ordered[-1] if ordered else None  # (its checks across rows run while no other table is checked)
     try:
-        for res in keys.load_order(pkg, safe):
+        for res in ordered:
             hit_s = tables.hit("frictionless", res.name) if tables and structural_on else None
             hit_r = tables.hit("pandera", res.name) if tables and rules_on else None
-            check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t, Limit(res.name, res.relpath, max_per_kind))
+            check = _TableCheck(pkg, ctx, needed.get(res.name, set()), structural_on and hit_s is None, rules_on and hit_r is None, t, Limit(res.name, res.relpath, max_per_kind), last=res is tail)
             checks.append((res, check, hit_s, hit_r))
             scan = late is not None and late.scans(res)
             job = None if rules.keep_whole(pkg, res) else check.row_checks(res, scan)
@@ -76,8 +78,10 @@ class _TableCheck:
     rows (unique values, primary keys, references, the pandera rules that compare rows) and the
     other tables (referenced keys) need; those run once at the end."""
 
-    def __init__(self, pkg: DataPackage, ctx: Any, key_fields: set[str], structural_on: bool, rules_on: bool, t: dict[str, float], limit: Limit) -> None:
+    def __init__(self, pkg: DataPackage, ctx: Any, key_fields: set[str], structural_on: bool, rules_on: bool, t: dict[str, float], limit: Limit, last: bool = False) -> None:
         self.pkg, self.ctx, self.key_fields, self.t = pkg, ctx, key_fields, t
+        #: the last table read: its checks across rows run alone, so they spread over the cores
+        self.last = last
         self.limit = limit
         self.structural_on, self.rules_on = structural_on, rules_on
         self.structural: list[Any] = []
@@ -185,6 +189,7 @@ class _TableCheck:
         if keys is not None:
             ctx.keys.update(keys)
         ready = ctx.ready.get(table.name, frozenset())
+        alone = self.threaded and self.last and scope == "across"
 
         def layer1() -> None:
             t1 = time.perf_counter()
@@ -195,15 +200,15 @@ class _TableCheck:
         def layer2() -> None:
             t2 = time.perf_counter()
             if self.rules_on:
-                self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit))
+                self.rules.extend(rules.check_table(table, ctx, scope=scope, limit=self.limit, spread=alone))
             elif scope != "across":  # the table's pandera findings are cached, but its citations count
                 rules.remember_citations(table, ctx)
             with _CLOCK:
                 t["pandera"] += time.perf_counter() - t2
 
         # (a part of a big table: a small one gains nothing from the thread, nor did the checks
-        # across rows, where layer 1's share is small)
-        _side_by_side(layer1 if self.structural_on else None, layer2, self.threaded and scope == "rows" and table.df.height >= SIDE_BY_SIDE_ROWS)
+        # across rows while the next table is read; the last table's run alone)
+        _side_by_side(layer1 if self.structural_on else None, layer2, self.threaded and (alone or (scope == "rows" and table.df.height >= SIDE_BY_SIDE_ROWS)))
         if scope == "all" and rules.keep_whole(self.pkg, table.resource):
             ctx.tables[table.resource.name] = table
 

@@ -69,10 +69,11 @@ __all__ = ["SCOPES", "Context", "Rule", "across_columns", "build_schema", "check
 SCOPES = ("all", "rows", "across")
 
 
-def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", frame: pl.DataFrame | None = None, ids: dict[str, Any] | None = None) -> tuple[Any, dict[str, Rule]]:
+def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", frame: pl.DataFrame | None = None, ids: dict[str, Any] | None = None, spread: bool = False) -> tuple[Any, dict[str, Rule]]:
     """The pandera polars schema of this resource, derived from its Table Schema. Given the
     ``frame`` it will validate, the row rules that no row of it breaks are left out (see below);
-    ``ids`` are the distinct ids of its id lists, where already found."""
+    ``ids`` are the distinct ids of its id lists, where already found. With ``spread``, the
+    checks over the whole frame run at once, each in its own thread (see :func:`_frame_results`)."""
     import polars as pl
 
     from ruven.validate.polars_only import pandera_polars
@@ -88,6 +89,7 @@ def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", 
     # the frame; a rule that holds on every row cannot fail one, so, as for the rules decided on
     # distinct values below, it needs no pandera pass (on the package: 333 of 1,020 collects).
     holds: set[int] = set()
+    results = _frame_results([r for r in rules if r.ok is None and r.bad is None], frame, spread)
     if frame is not None and frame.height:
         row_rules = [i for i, rule in enumerate(rules) if rule.ok is not None]
         if row_rules:
@@ -122,7 +124,7 @@ def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", 
             # row fails needs no pandera pass (on a big table's parts pandera's own pass cost
             # more than the checks: 0.4 s at 1M rows per table); where rows fail, pandera gets
             # the rows' results. (If it raises, pandera runs it, as it runs every check.)
-            ok = _frame_result(rule, frame)
+            ok = results[id(rule)]
             if ok is not None and (ok | ok.is_null()).all():
                 continue  # (the rule stays in by_id: it was derived and ran)
 
@@ -138,6 +140,21 @@ def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", 
     return schema, by_id
 
 
+def _frame_results(rules: list[Rule], frame: pl.DataFrame | None, spread: bool) -> dict[int, pl.Series | None]:
+    """Each frame check's result (by the rule's ``id``). With ``spread``, all but the first run in
+    threads of their own while the first runs in this one: the checks across rows of the last
+    big table run while no other table is checked, and each is mostly polars, which lets go of
+    Python's lock (at 1M rows of statements: its id lists' references and its likely duplicates,
+    0.2 s each)."""
+    from ruven.validate.background import InThread
+
+    others = [(rule, InThread(lambda rule=rule: _frame_result(rule, frame), "ruven-frame")) for rule in rules[1:]] if spread else []
+    out = {id(rule): _frame_result(rule, frame) for rule in (rules if not spread else rules[:1])}
+    for rule, job in others:
+        out[id(rule)] = job.result()
+    return out
+
+
 def _frame_result(rule: Rule, frame: pl.DataFrame | None) -> pl.Series | None:
     """A frame check's result on each row of ``frame`` (None without a frame, or if it raised)."""
     if frame is None or rule.frame_ok is None:
@@ -148,10 +165,10 @@ def _frame_result(rule: Rule, frame: pl.DataFrame | None) -> pl.Series | None:
         return None
 
 
-def check_table(table: Table, ctx: Context, scope: str = "all", limit: Limit | None = None) -> list[Finding]:
+def check_table(table: Table, ctx: Context, scope: str = "all", limit: Limit | None = None, spread: bool = False) -> list[Finding]:
     """Run the derived pandera schema over one table (or, by ``scope``, over a part of a big
     table, or over the columns of the whole table that the rules across rows need); failure
-    cases become Findings."""
+    cases become Findings. ``spread``: see :func:`build_schema`."""
     import polars as pl
 
     from ruven.validate.polars_only import pandera_polars
@@ -165,7 +182,7 @@ def check_table(table: Table, ctx: Context, scope: str = "all", limit: Limit | N
         return []
     numeric = [f for f in res.fields if f.type in ("integer", "number") and f.name in table.fields]
     frame = table.df.with_columns([_accepted_number(f).alias(NUM + f.name) for f in numeric])
-    schema, by_id = build_schema(res, table, ctx, scope, frame, ids)
+    schema, by_id = build_schema(res, table, ctx, scope, frame, ids, spread)
     out: list[Finding] = []
     try:
         schema.validate(frame, lazy=True)
