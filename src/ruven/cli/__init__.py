@@ -15,6 +15,10 @@ import sys
 # documented knob; read when polars first allocates, so it must be set before polars loads).
 # A value the user set wins.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0")
+# numpy (imported by pandera, and to count bytes) starts OpenBLAS with a thread per core; at 1M
+# rows per table a profile found them spinning (1% of the CPU) on cores polars needs. ruven
+# multiplies no matrices: one thread (OpenBLAS' documented variable).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import click  # noqa: E402
 
