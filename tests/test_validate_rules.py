@@ -303,3 +303,19 @@ def test_frame_checks_spread_over_threads_give_the_same_results(threads: str, mo
     spread = rules._frame_results(checks, frame, spread=True)
     assert [alone[id(r)].to_list() if alone[id(r)] is not None else None for r in checks] == [[True, True, False], [False, True, True], None]
     assert {k: (v.to_list() if v is not None else None) for k, v in spread.items()} == {k: (v.to_list() if v is not None else None) for k, v in alone.items()}
+
+
+@pytest.mark.parametrize("lists_repeat", [True, False])
+def test_date_after_sources_by_distinct_lists_or_row_by_row(mini: Path, lists_repeat: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big part's source lists repeat, and each distinct list's latest source is found once;
+    otherwise row by row. Either way the rows dated after their sources are the same."""
+    from ruven.validate import frames
+
+    monkeypatch.setattr(frames, "repeats", lambda df, name: lists_repeat)
+    def found() -> list[tuple]:  # (not the answer cached for the other way)
+        report = validate_package(mini, layers=["pandera"], today=TODAY, cache=False)
+        return [(f.resource, f.line, f.field) for f in report.findings if f.code == "date-after-sources"]
+
+    assert found() == []
+    line = set_cell(mini / "data" / "statements.csv", "STM-0001", "date", "2019-04-15")
+    assert found() == [("statements", line, "date")]

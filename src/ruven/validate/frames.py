@@ -163,9 +163,17 @@ def distinct_ids(df: pl.DataFrame, f: Field) -> pl.Series:
     import polars as pl
 
     col = pl.col(f.name)
-    if df.height > SAMPLE_ROWS and df.head(SAMPLE_ROWS).select(col.n_unique()).item() * 4 < SAMPLE_ROWS * 3:  # (a quarter of the sample repeats)
+    if repeats(df, f.name):
         col = col.unique()
     return df.select(col.str.split(f.delimiter).explode().unique().drop_nulls()).to_series()
+
+
+def repeats(df: pl.DataFrame, name: str) -> bool:
+    """Whether the cells of a big frame's column repeat (a quarter of a sample of its first rows
+    does): work on its distinct cells then pays."""
+    import polars as pl
+
+    return df.height > SAMPLE_ROWS and df.head(SAMPLE_ROWS).select(pl.col(name).n_unique()).item() * 4 < SAMPLE_ROWS * 3
 
 
 def normalize_url(col: pl.Expr) -> pl.Expr:
@@ -291,15 +299,21 @@ def after_sources_ok(name: str, f: Field, sources: Table, published: str, memo: 
 
     def ok(lf: pl.LazyFrame) -> pl.LazyFrame:
         src = ctx.once(("published", sources.name, published), last_days).lazy()
-        rows = lf.select(memo.bound(name, 0).alias("__lo__"), pl.col(f.name)).with_row_index("__i__")
-        latest = (
-            rows.select("__i__", pl.col(f.name).str.split(f.delimiter).alias("__sid__"))
-            .explode("__sid__")
-            .join(src, on="__sid__", how="inner")
-            .group_by("__i__")
-            .agg(pl.col("__pub__").max())
-        )
-        return rows.join(latest, on="__i__", how="left", maintain_order="left").select((pl.col("__pub__").is_null() | pl.col("__lo__").is_null() | (pl.col("__lo__") <= pl.col("__pub__"))).alias(name))
+        lo = memo.bound(name, 0)
+
+        def latest(rows: pl.LazyFrame, key: str) -> pl.LazyFrame:
+            """The latest publication day of the sources each ``key`` cites."""
+            cited = rows.select(key, pl.col(f.name).str.split(f.delimiter).alias("__sid__")).explode("__sid__")
+            return cited.join(src, on="__sid__", how="inner").group_by(key).agg(pl.col("__pub__").max())
+
+        def after(lo: pl.Expr, pub: pl.Expr) -> pl.Expr:
+            return (pub.is_null() | lo.is_null() | (lo <= pub)).alias(name)
+
+        if repeats(memo.df, f.name):  # (a big table's parts: found once for each distinct list, 0.1 s a part of statements became 0.02 s)
+            days = latest(lf.select(pl.col(f.name).unique()), f.name).collect()
+            return lf.select(after(lo, pl.col(f.name).replace_strict(days[f.name], days["__pub__"], default=None, return_dtype=pl.Date)))
+        rows = lf.select(lo.alias("__lo__"), pl.col(f.name)).with_row_index("__i__")
+        return rows.join(latest(rows, "__i__"), on="__i__", how="left", maintain_order="left").select(after(pl.col("__lo__"), pl.col("__pub__")))
 
     return ok
 
