@@ -69,7 +69,7 @@ __all__ = ["SCOPES", "Context", "Rule", "across_columns", "build_schema", "check
 SCOPES = ("all", "rows", "across")
 
 
-def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", frame: pl.DataFrame | None = None, ids: dict[str, Any] | None = None, spread: bool = False) -> tuple[Any, dict[str, Rule]]:
+def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", frame: pl.DataFrame | pl.LazyFrame | None = None, ids: dict[str, Any] | None = None, spread: bool = False) -> tuple[Any, dict[str, Rule]]:
     """The pandera polars schema of this resource, derived from its Table Schema. Given the
     ``frame`` it will validate, the row rules that no row of it breaks are left out (see below);
     ``ids`` are the distinct ids of its id lists, where already found. With ``spread``, the
@@ -89,11 +89,12 @@ def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", 
     # the frame; a rule that holds on every row cannot fail one, so, as for the rules decided on
     # distinct values below, it needs no pandera pass (on the package: 333 of 1,020 collects).
     holds: set[int] = set()
-    results = _frame_results([r for r in rules if r.ok is None and r.bad is None], frame, spread)
-    if frame is not None and frame.height:
+    lf = None if frame is None else frame.lazy()
+    results = _frame_results([r for r in rules if r.ok is None and r.bad is None], lf, spread)
+    if lf is not None and table.df.height:
         row_rules = [i for i, rule in enumerate(rules) if rule.ok is not None]
         if row_rules:
-            held = frame.select([rules[i].ok().fill_null(False).all().alias(str(i)) for i in row_rules]).row(0)
+            held = lf.select([rules[i].ok().fill_null(False).all().alias(str(i)) for i in row_rules]).collect().row(0)
             holds = {i for i, ok in zip(row_rules, held, strict=True) if ok}
     for i, rule in enumerate(rules):
         rid = f"{rule.code}#{i}"
@@ -140,7 +141,7 @@ def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", 
     return schema, by_id
 
 
-def _frame_results(rules: list[Rule], frame: pl.DataFrame | None, spread: bool) -> dict[int, pl.Series | None]:
+def _frame_results(rules: list[Rule], frame: pl.LazyFrame | None, spread: bool) -> dict[int, pl.Series | None]:
     """Each frame check's result (by the rule's ``id``). With ``spread``, all but the first run in
     threads of their own while the first runs in this one: the checks across rows of the last
     big table run while no other table is checked, and each is mostly polars, which lets go of
@@ -155,7 +156,7 @@ def _frame_results(rules: list[Rule], frame: pl.DataFrame | None, spread: bool) 
     return out
 
 
-def _frame_result(rule: Rule, frame: pl.DataFrame | None) -> pl.Series | None:
+def _frame_result(rule: Rule, frame: pl.DataFrame | pl.LazyFrame | None) -> pl.Series | None:
     """A frame check's result on each row of ``frame`` (None without a frame, or if it raised)."""
     if frame is None or rule.frame_ok is None:
         return None
@@ -181,11 +182,14 @@ def check_table(table: Table, ctx: Context, scope: str = "all", limit: Limit | N
     if table.df.height == 0:
         return []
     numeric = [f for f in res.fields if f.type in ("integer", "number") and f.name in table.fields]
-    frame = table.df.with_columns([_accepted_number(f).alias(NUM + f.name) for f in numeric])
+    # (lazy: a numeric column is read as numbers only where a rule reads it, and only once)
+    frame = table.df.lazy().with_columns([_accepted_number(f).alias(NUM + f.name) for f in numeric])
     schema, by_id = build_schema(res, table, ctx, scope, frame, ids, spread)
     out: list[Finding] = []
+    if not schema.columns and not schema.checks:  # (every rule held: pandera has nothing to run)
+        return out
     try:
-        schema.validate(frame, lazy=True)
+        schema.validate(frame.collect(), lazy=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc.filter(pl.col("check").is_in(list(by_id)) & pl.col("index").is_not_null())
