@@ -319,3 +319,19 @@ def test_date_after_sources_by_distinct_lists_or_row_by_row(mini: Path, lists_re
     assert found() == []
     line = set_cell(mini / "data" / "statements.csv", "STM-0001", "date", "2019-04-15")
     assert found() == [("statements", line, "date")]
+
+
+def test_sources_are_uncited_when_no_row_cites_them(mini: Path) -> None:
+    """A table that cites sources but has no rows yet still counts: every live source is then
+    uncited (the ids cited are noted table by table, a part at a time)."""
+    import polars as pl
+
+    pkg = DataPackage.load(mini)
+    for res in pkg:
+        if any(f.cites_sources for f in res.fields):
+            text = res.path.read_text(encoding="utf-8")
+            res.path.write_text(text.split("\n", 1)[0] + "\n", encoding="utf-8")
+    sources = pl.read_csv(mini / "data" / "sources.csv", infer_schema=False)
+    live = sources.filter(pl.col("withdrawn").fill_null("") == "")["id"].to_list() if "withdrawn" in sources.columns else sources["id"].to_list()
+    found = sorted(f.value for f in validate_package(mini, layers=["pandera"], today=TODAY, cache=False).findings if f.code == "uncited-source")
+    assert live and found == sorted(live)
