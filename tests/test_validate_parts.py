@@ -331,16 +331,25 @@ def test_bytes_are_scanned_the_same_in_any_chunks(mini: Path, scan_bytes: int, m
         assert found is not None and found.line == line and found.value == value
 
 
+@pytest.mark.parametrize("alone", [True, False])
 @pytest.mark.parametrize("id_rows", [7, 1 << 18])
-def test_id_lists_across_rows_in_slices_give_the_whole_tables_findings(synthetic: Path, id_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_id_lists_across_rows_in_slices_give_the_whole_tables_findings(synthetic: Path, id_rows: int, alone: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The id lists checked across rows (into the fact tables) are split a slice of rows at a
-    time: the same findings as one slice, and as the tables read whole."""
+    time, and their ids looked up a slice at a time or, the checks run alone, all at once:
+    the same findings as one slice, and as the tables read whole."""
     from ruven.validate import frames
 
     whole = _findings(synthetic)
     assert any(code == "foreign-key" and field in ("about_ids", "related_ids", "overlaps_ids") for _, _, field, code, _, _ in whole)
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
     monkeypatch.setattr(frames, "ID_ROWS", id_rows)
+    init = frames.Memo.__init__
+
+    def memo(self: frames.Memo, *args: object, **kw: object) -> None:
+        init(self, *args, **kw)  # type: ignore[arg-type]
+        self.alone = alone
+
+    monkeypatch.setattr(frames.Memo, "__init__", memo)
     assert _findings(synthetic) == whole
 
 

@@ -55,8 +55,11 @@ class Memo:
     """Per-table work shared by several rules: most columns hold few distinct values (dates,
     free text with odd characters), so rules decide on distinct values and then mark rows."""
 
-    def __init__(self, df: pl.DataFrame, text: list[str] | None = None, ids: dict[str, Any] | None = None) -> None:
+    def __init__(self, df: pl.DataFrame, text: list[str] | None = None, ids: dict[str, Any] | None = None, alone: bool = False) -> None:
         self.df = df
+        #: the checks run while no other table is checked (the last one's checks across rows):
+        #: they may hold more memory for less time
+        self.alone = alone
         #: id-list field -> the distinct ids of this frame, where already found (see ``remember_citations``)
         self.ids = ids or {}
         #: the free-text columns, whose suspicious values are found in one pass for all of them
@@ -243,9 +246,14 @@ def id_list_ok(f: Field, ctx: Context, memo: Memo) -> Callable[[pl.LazyFrame], p
         if ids is not None:
             unknown = unknown_of(ids)
         else:  # a whole table's column (the checks across rows): its cells' ids are split a
-            # slice of rows at a time (all of a million cells' ids at once held 55 MB)
+            # slice of rows at a time (all of a million cells' ids at once held 55 MB), and
+            # looked up a slice at a time; or, run alone, looked up all at once, so that each
+            # slice of keys is hashed once, not once a slice of rows (0.32 s -> 0.1 s at 1M
+            # rows of statements, at the end of the run, for about 20 MB more)
             cells = lf.select(col).collect()
-            unknown = pl.concat([unknown_of(distinct_ids(cells.slice(at, ID_ROWS), f)) for at in range(0, cells.height, ID_ROWS)] or [pl.Series(f.name, [], pl.String)]).unique()
+            found = (distinct_ids(cells.slice(at, ID_ROWS), f) for at in range(0, cells.height, ID_ROWS))
+            empty = [pl.Series(f.name, [], pl.String)]
+            unknown = (unknown_of(pl.concat(list(found) or empty)) if memo.alone else pl.concat([unknown_of(ids) for ids in found] or empty)).unique()
             del cells
         if unknown.len() == 0:
             return lf.select(pl.lit(True).alias(f.name))

@@ -80,7 +80,7 @@ def build_schema(res: Resource, table: Table, ctx: Context, scope: str = "all", 
 
     pa = pandera_polars()
     present = table.fields
-    memo = Memo(table.df, [f.name for f in res.fields if f.is_free_text and f.name in present], ids)
+    memo = Memo(table.df, [f.name for f in res.fields if f.is_free_text and f.name in present], ids, alone=spread)
     rules = [r for r in derive_rules(res, present, ctx, memo) if scope == "all" or (r.across is not None) == (scope == "across")]
     by_id: dict[str, Rule] = {}
     column_checks: dict[str, list[Any]] = {n: [] for n in present}
