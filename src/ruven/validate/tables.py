@@ -92,10 +92,10 @@ def byte_counts(path: Path, needles: bytes) -> tuple[list[int], bool]:
     return counts, last == b"\n"
 
 
-def _counts(path: Path) -> tuple[int, int, bool]:
-    """(line breaks, commas, ends with a line break) of a file read whole."""
-    (newlines, commas), ends = byte_counts(path, b"\n,")
-    return newlines, commas, ends
+def _counts(path: Path) -> tuple[int, int, int, int, bool]:
+    """(line breaks, commas, quotes, carriage returns, ends with a line break) of a file read whole."""
+    (newlines, commas, quotes, crs), ends = byte_counts(path, b'\n,"\r')
+    return newlines, commas, quotes, crs, ends
 
 
 def load(resource: Resource) -> Table:
@@ -128,14 +128,15 @@ def _header(path: Path) -> list[str] | None:
 
 
 def _load_polars(resource: Resource) -> Table | None:
-    newlines, commas, ends_with_newline = _counts(resource.path)
+    newlines, commas, quotes, crs, ends_with_newline = _counts(resource.path)
     labels = _header(resource.path)
     if labels is None or len(labels) < 2:
         return None  # multi-line or one-column header: blank lines are ambiguous; the exact reader decides
     with resource.path.open("rb") as fh:
         header = fh.readline()  # one physical line: _header refused a header that spans lines
     only_header = not header.endswith(b"\n")  # no records at all: none is missing its line break
-    return _parse(resource, labels, resource.path, newlines - header.count(b"\n"), commas - header.count(b","), ends_with_newline or only_header, 2)
+    plain = None if crs else (resource.path.stat().st_size - len(header), quotes - header.count(b'"'))
+    return _parse(resource, labels, resource.path, newlines - header.count(b"\n"), commas - header.count(b","), ends_with_newline or only_header, 2, plain=plain)
 
 
 def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, commas: int, ends_with_newline: bool, first_line: int, has_header: bool = True, end: int | None = None, later: list[Callable[[], bool]] | None = None, plain: tuple[int, int] | None = None) -> Table | None:
