@@ -98,6 +98,24 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The benchmark's synthetic package at 400 rows per fact table, planted errors and all."""
+    out = tmp_path_factory.mktemp("synthetic") / "pkg"
+    subprocess.run([sys.executable, str(REPO / "bench" / "make_synthetic.py"), "--rows", "400", "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def row_findings(pkg: Path, today: object = None) -> list[tuple]:
+    """Layers 1 and 2 over ``pkg``, without the cache: (resource, line, field, code, value, message)."""
+    import datetime as dt
+
+    from ruven.validate import validate_package
+
+    report = validate_package(pkg, layers=["frictionless", "pandera"], today=today or dt.date(2026, 11, 25), cache=False)
+    return [(f.resource, f.line, f.field, f.code, f.value, f.message) for f in report.findings]
+
+
 def run_cli(*args: str) -> tuple[int, str, str]:
     """Run ``ruven`` in-process through its real entry point; returns (exit code, stdout, stderr)."""
     r = CliRunner()

@@ -4,7 +4,6 @@ report is the one of the preflight over every byte: finding for finding, the sam
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -14,23 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, copy_package
+from conftest import copy_package, row_findings
 from ruven.package import DataPackage
-from ruven.validate import preflight, tables, validate_package
+from ruven.validate import preflight, tables
 
-TODAY = dt.date(2026, 11, 25)
-
-
-def _findings(pkg: Path) -> list[tuple]:
-    report = validate_package(pkg, layers=["frictionless", "pandera"], today=TODAY, cache=False)
-    return [(f.resource, f.line, f.field, f.code, f.value, f.message) for f in report.findings]
-
-
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synthetic") / "pkg"
-    subprocess.run([sys.executable, str(REPO / "bench" / "make_synthetic.py"), "--rows", "400", "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
-    return out
 
 
 @pytest.fixture
@@ -78,13 +64,13 @@ def test_bad_bytes_deep_in_a_big_table_give_the_preflights_findings(synthetic: P
     pkg = tmp_path / "pkg"
     shutil.copytree(synthetic, pkg)
     _plant(pkg, "deployments", old, new)
-    late = _findings(pkg)
+    late = row_findings(pkg)
     assert ("deployments", True) in small_parts  # the first run read only the head before the rows
     assert ("deployments", False) in small_parts  # and, the bytes found bad, the preflight ran over every byte
     assert [f for f in late if f[0] == "deployments"] == [next(f for f in late if f[0] == "deployments" and f[3] == code)]  # the table left out
     small_parts.clear()
     _every_byte_first(monkeypatch)
-    assert _findings(pkg) == late
+    assert row_findings(pkg) == late
     assert ("deployments", True) not in small_parts
 
 
@@ -93,13 +79,13 @@ def test_a_clean_big_table_is_read_once(synthetic: Path, tmp_path: Path, small_p
     pkg = tmp_path / "pkg"
     shutil.copytree(synthetic, pkg)
     _plant(pkg, "statements", b"Synthetic quote number 390.", "Synthétic quote 390: «дата» 😀".encode())
-    late = _findings(pkg)
+    late = row_findings(pkg)
     big = {res.name for res in DataPackage.load(pkg) if res.path.stat().st_size > 20_000 and any(f.cites_sources for f in res.fields)}
     assert {"deployments", "statements"} <= big
     assert {name for name, head in small_parts if head} == big
     assert {name for name, head in small_parts if not head} == {res.name for res in DataPackage.load(pkg)} - big
     _every_byte_first(monkeypatch)
-    assert _findings(pkg) == late
+    assert row_findings(pkg) == late
 
 
 def test_a_table_the_fast_reader_refuses_is_scanned_before_it_is_read_whole(synthetic: Path, tmp_path: Path, small_parts: list[tuple[str, bool]], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,10 +98,10 @@ def test_a_table_the_fast_reader_refuses_is_scanned_before_it_is_read_whole(synt
     lines[3] = b",".join(lines[3].split(b",")[:5])  # a short row in the first part
     path.write_bytes(b"\n".join(lines))
     _plant(pkg, "deployments", b"Synthetic row 300.", b"Synthetic\x00row 300.")
-    late = _findings(pkg)
+    late = row_findings(pkg)
     assert any(f[0] == "deployments" and f[3] == "source-error" and "NUL" in f[5] for f in late)
     _every_byte_first(monkeypatch)
-    assert _findings(pkg) == late
+    assert row_findings(pkg) == late
 
 
 def test_tables_whose_rows_are_not_read_are_scanned_whole(synthetic: Path, tmp_path: Path, small_parts: list[tuple[str, bool]]) -> None:
@@ -128,7 +114,7 @@ def test_tables_whose_rows_are_not_read_are_scanned_whole(synthetic: Path, tmp_p
     doc = json.loads(schema.read_text(encoding="utf-8"))
     doc["fields"][0].setdefault("constraints", {})["pattern"] = "^(?=STM)"  # look-ahead: polars cannot run it
     schema.write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    found = _findings(pkg)
+    found = row_findings(pkg)
     assert {f[3] for f in found} >= {"schema-error", "source-error"}
     assert ("deployments", False) in small_parts
 

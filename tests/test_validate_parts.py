@@ -3,48 +3,32 @@ table is read whole (planted errors of every class, parts cut through multi-line
 
 from __future__ import annotations
 
-import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, copy_package
+from conftest import copy_package, row_findings
 from ruven.package import DataPackage
-from ruven.validate import tables, validate_package
+from ruven.validate import tables
 
-TODAY = dt.date(2026, 11, 25)
-
-
-def _findings(pkg: Path) -> list[tuple]:
-    report = validate_package(pkg, layers=["frictionless", "pandera"], today=TODAY, cache=False)
-    return [(f.resource, f.line, f.field, f.code, f.value, f.message) for f in report.findings]
-
-
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synthetic") / "pkg"
-    subprocess.run([sys.executable, str(REPO / "bench" / "make_synthetic.py"), "--rows", "400", "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
-    return out
 
 
 @pytest.mark.parametrize("part_bytes", [1500, 20_000])
 def test_parts_give_the_whole_tables_findings(synthetic: Path, part_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    whole = _findings(synthetic)
+    whole = row_findings(synthetic)
     assert len(whole) > 30  # the planted errors
     monkeypatch.setattr(tables, "PART_BYTES", part_bytes)
     sizes = {res.name: res.path.stat().st_size for res in DataPackage.load(synthetic)}
     assert max(sizes.values()) > 3 * part_bytes  # several parts per fact table
-    assert _findings(synthetic) == whole
+    assert row_findings(synthetic) == whole
 
 
 @pytest.mark.parametrize("fixture", ["mini", "conformance"])
 def test_fixtures_in_tiny_parts(fixture: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pkg = copy_package(tmp_path, fixture)
-    whole = _findings(pkg)
+    whole = row_findings(pkg)
     monkeypatch.setattr(tables, "PART_BYTES", 64)
-    assert _findings(pkg) == whole
+    assert row_findings(pkg) == whole
 
 
 def test_parts_cut_only_between_records(mini: Path, tmp_path: Path) -> None:
@@ -103,7 +87,7 @@ def test_references_into_reference_tables_are_looked_up_part_by_part(synthetic: 
         return check_table(pkg, table, keys, scope=scope, **kw)
 
     monkeypatch.setattr(structural, "check_table", spy)
-    assert _findings(synthetic)  # (the planted errors)
+    assert row_findings(synthetic)  # (the planted errors)
     pkg = DataPackage.load(synthetic)
     whole = {r.name for r in pkg if rules.keep_whole(pkg, r)}
     into_whole = {(r.name, f.name) for r in pkg if r.name not in whole for f in r.fields if f.is_id_list and set(f.list_references) <= whole}
@@ -135,7 +119,7 @@ def test_both_layers_side_by_side_give_the_findings_of_one_thread(synthetic: Pat
 
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
     monkeypatch.setenv("RUVEN_THREADS", "1")
-    alone = _findings(synthetic)
+    alone = row_findings(synthetic)
     monkeypatch.delenv("RUVEN_THREADS")
     monkeypatch.setattr(row_checks, "SIDE_BY_SIDE_ROWS", 1)
     threads: list[str] = []
@@ -146,7 +130,7 @@ def test_both_layers_side_by_side_give_the_findings_of_one_thread(synthetic: Pat
         start(self)
 
     monkeypatch.setattr(row_checks.threading.Thread, "start", spy)
-    assert _findings(synthetic) == alone
+    assert row_findings(synthetic) == alone
     assert threads.count("ruven-layer1") > 10  # (every part of every big table)
 
 
@@ -258,10 +242,10 @@ def test_a_short_row_in_a_part_sends_the_table_to_the_exact_reader(synthetic: Pa
     lines[middle] = lines[middle].rsplit(",", 3)[0] + "\n"  # (three cells short)
     path.write_text("".join(lines), encoding="utf-8")
     monkeypatch.setenv("RUVEN_THREADS", threads)
-    whole = _findings(pkg)
+    whole = row_findings(pkg)
     assert ("deployments", middle + 1, "missing-cell") in {(r, line, code) for r, line, _, code, _, _ in whole}
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
-    assert _findings(pkg) == whole
+    assert row_findings(pkg) == whole
 
 
 def test_ctrl_c_waits_for_the_block_being_read(synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -293,7 +277,7 @@ def test_ctrl_c_waits_for_the_block_being_read(synthetic: Path, monkeypatch: pyt
     monkeypatch.setattr(tables, "_records", slow)
     monkeypatch.setattr(structural, "check_table", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        _findings(synthetic)
+        row_findings(synthetic)
     assert [t.name for t in threading.enumerate() if t.name == "ruven-read"] == []
 
 
@@ -339,7 +323,7 @@ def test_id_lists_across_rows_in_slices_give_the_whole_tables_findings(synthetic
     the same findings as one slice, and as the tables read whole."""
     from ruven.validate import frames
 
-    whole = _findings(synthetic)
+    whole = row_findings(synthetic)
     assert any(code == "foreign-key" and field in ("about_ids", "related_ids", "overlaps_ids") for _, _, field, code, _, _ in whole)
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
     monkeypatch.setattr(frames, "ID_ROWS", id_rows)
@@ -350,7 +334,7 @@ def test_id_lists_across_rows_in_slices_give_the_whole_tables_findings(synthetic
         self.alone = alone
 
     monkeypatch.setattr(frames.Memo, "__init__", memo)
-    assert _findings(synthetic) == whole
+    assert row_findings(synthetic) == whole
 
 
 @pytest.mark.parametrize(
