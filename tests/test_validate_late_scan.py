@@ -18,7 +18,6 @@ from ruven.package import DataPackage
 from ruven.validate import preflight, tables
 
 
-
 @pytest.fixture
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     """Parts of 20,000 bytes and a preflight head of 4,096 (the 400-row fact tables are read in

@@ -12,7 +12,6 @@ from ruven.package import DataPackage
 from ruven.validate import tables
 
 
-
 @pytest.mark.parametrize("part_bytes", [1500, 20_000])
 def test_parts_give_the_whole_tables_findings(synthetic: Path, part_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
     whole = row_findings(synthetic)
