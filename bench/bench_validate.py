@@ -6,9 +6,12 @@
     python bench/bench_validate.py --no-frictionless        # skip the upstream runs (slow at 1M rows)
 
 Every command runs in its own process with the cache off (``RUVEN_CACHE=off``): the figures are
-cold runs. Wall time is the best of ``--repeat`` runs for the real package and 100k rows (a shared machine
-is noisy; the best run is the one least disturbed), one run for larger sizes; peak RSS
-is the child's maximum resident set (``os.wait4``). The synthetic packages come from
+cold runs. Wall time is the best of ``--repeat`` runs of each ruven command of the real package
+and of each synthetic size (a shared machine is noisy; the best run is the one least
+disturbed: a run of five seconds can fall whole into a slow spell, which a run of minutes,
+such as frictionless' at 1M rows, averages out), one run of frictionless at 100k rows and
+more, and one run at 10M rows; peak RSS is the child's maximum resident set (``os.wait4``),
+the highest of the runs. The synthetic packages come from
 ``bench/make_synthetic.py`` with planted errors of every class (``planted.json``); each run
 reports how many of them it found.
 
@@ -144,7 +147,7 @@ def size(tab: Table, rows: int, workdir: Path, upstream: bool, repeat: int) -> N
     mb = sum(p.stat().st_size for p in (pkg / "data").glob("*.csv")) / 1e6
     work = f"{rows:,} rows per fact table ({mb:.0f} MB)"
     fr = measure(frictionless(pkg), pkg) if upstream else None
-    runs = repeat if rows <= 100_000 else 1  # ruven's runs of a few seconds: the best of --repeat
+    runs = repeat  # ruven's runs of a few seconds: the best of --repeat (frictionless' of minutes: one)
     for label, extra, layers in (("all three layers", (), {"frictionless", "pandera", "expectations"}), ("layers 1+2", LAYERS_12, {"frictionless", "pandera"})):
         s, m, out = best(ruven(pkg, *extra), pkg, runs)
         found, of = missed_by_ruven(planted, out, layers)
