@@ -359,6 +359,6 @@ def test_short_rows_are_found_from_the_cells_lengths_or_their_commas(records: by
     plain = (len(records), records.count(b'"'))
     for given in (None, plain):
         assert (tables._parse(*args, has_header=False, plain=given) is None) == short, given  # type: ignore[arg-type]
-    if not short:  # where the lengths decide, the commas are not looked at (-1 would fail them)
+    if not short:  # where the lengths decide, the commas are not looked at
         cells = tables._parse(*args, has_header=False).df.drop(tables.LINE)  # type: ignore[arg-type,union-attr]
-        assert tables._none_short(cells, -1, records.count(b"\n"), plain) == by_lengths
+        assert tables._lengths_rule_out_short(cells, records.count(b"\n"), plain) == by_lengths

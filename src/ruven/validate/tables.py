@@ -145,9 +145,10 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
     bytes (not the header's); ``first_line`` is the physical line of the first record. Bytes
     whose whole records stop at ``end``, before the start of the next record, are read as they
     are (not copied) and that record's start is dropped (it is read with the next part). With
-    ``later``, the check that no row is short is left there, to run while the part is checked
-    (it is False when the exact reader must read the table). ``plain`` is (bytes, quotes) of
-    the records when they hold no carriage return (see :func:`_none_short`)."""
+    ``later``, the count of commas that tells whether a row is short, where the cells' lengths
+    do not, is left there to run while the part is checked (it is False when the exact reader
+    must read the table). ``plain`` is (bytes, quotes) of the records when they hold no
+    carriage return (see :func:`_lengths_rule_out_short`)."""
     if end is not None and 0 <= end < len(source):
         tried: list[Callable[[], bool]] | None = None if later is None else []
         table = _parse(resource, labels, source, newlines, commas, ends_with_newline, first_line, has_header, -1, tried, plain)
@@ -184,9 +185,11 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
         body = body.slice(0, max(body.height - 1, 0))
     n_records = body.height
     cells = body.select(names)
-    if later is not None:
-        later.append(lambda: _none_short(cells, commas, newlines, plain))
-    elif not _none_short(cells, commas, newlines, plain):
+    if _lengths_rule_out_short(cells, newlines, plain):
+        pass  # (the usual case: a few milliseconds a part, no thread)
+    elif later is not None:
+        later.append(lambda: _none_short(cells, commas))
+    elif not _none_short(cells, commas):
         return None
     if data_n != n_records:
         # line breaks inside quoted cells: each row starts after those of the rows before it
@@ -198,25 +201,30 @@ def _parse(resource: Resource, labels: list[str], source: Any, newlines: int, co
     return Table(resource, labels, body, fields)
 
 
-def _none_short(cells: pl.DataFrame, commas: int, newlines: int = 0, plain: tuple[int, int] | None = None) -> bool:
+def _lengths_rule_out_short(cells: pl.DataFrame, newlines: int, plain: tuple[int, int] | None) -> bool:
+    """Whether the cells' lengths show that no row is short (False: they do not decide).
+    ``plain`` is (bytes, quotes) of records without a carriage return. Reading a record drops
+    only the commas outside quotes, the line break that ends it and quote characters, so those
+    commas are at least bytes - cells' bytes - line breaks - quotes (a line break or a quote
+    inside a cell only adds to it). If that is (width - 1) a row, which no row passes (a long
+    row made polars raise), none is short. The cells' lengths are read off their offsets: no
+    byte is read (counting the commas inside every cell took 0.4 s at 1M rows per table)."""
+    import polars as pl
+
+    if plain is None or not cells.height:
+        return False
+    size, quotes = plain
+    held = sum(int(n or 0) for n in cells.select([pl.col(c).str.len_bytes().sum() for c in cells.columns]).row(0))
+    return size - held - newlines - quotes == cells.height * (cells.width - 1)
+
+
+def _none_short(cells: pl.DataFrame, commas: int) -> bool:
     """Whether no row of ``cells`` is short, given the commas of the records they were read
     from. polars pads a short row with "" silently; but every comma outside quotes ends a cell,
     so if the records hold exactly (width - 1) each plus those inside cells, no row is short
-    (a long row made polars raise).
-
-    Counting the commas inside every cell took 0.4 s at 1M rows per table. With ``plain``,
-    (bytes, quotes) of records without a carriage return, the cells' lengths are summed first
-    (their offsets: no byte is read). Reading a record drops only the commas outside quotes,
-    the line break that ends it and quote characters, so those commas are at least
-    bytes - cells' bytes - line breaks - quotes (a line break or a quote inside a cell only
-    adds to it). If that is (width - 1) a row, which no row passes, none is short."""
+    (a long row made polars raise)."""
     import polars as pl
 
-    if plain is not None and cells.height:
-        size, quotes = plain
-        held = sum(int(n or 0) for n in cells.select([pl.col(c).str.len_bytes().sum() for c in cells.columns]).row(0))
-        if size - held - newlines - quotes == cells.height * (cells.width - 1):
-            return True
     inside = 0
     if cells.height:
         counts = cells.select([pl.col(c).str.count_matches(",", literal=True).sum() for c in cells.columns]).row(0)
@@ -322,7 +330,7 @@ def _records(fh: Any, size: int, scan: bool = False) -> Iterator[Block]:
     as ``(block, end, line breaks, commas, plain)``: ``block[:end]`` are whole records, ending at
     a line break outside quotes (an even number of quotes before it since the start of the run),
     with their counts of line breaks and commas, and ``plain``, (end, quotes), where they hold no
-    carriage return (for :func:`_none_short`); ``block[end:]`` is the start of the next record, read
+    carriage return (for :func:`_lengths_rule_out_short`); ``block[end:]`` is the start of the next record, read
     again with the next run (a copy of ``block[:end]`` would cost as much as the read, and a
     second read of it did: 0.7 s at 1M rows per table). With ``scan``, each run's bytes are
     checked as :func:`clean` does, in the thread that reads them."""
