@@ -15,7 +15,7 @@ import pytest
 
 from conftest import copy_package, row_findings
 from ruven.package import DataPackage
-from ruven.validate import preflight, tables
+from ruven.validate import blocks, preflight, tables
 
 
 @pytest.fixture
@@ -120,14 +120,14 @@ def test_tables_whose_rows_are_not_read_are_scanned_whole(synthetic: Path, tmp_p
 
 @pytest.mark.parametrize("decode_bytes", [4, 5, 7, 1 << 20])
 def test_clean_tells_utf8_without_nul_in_any_slices(decode_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tables, "DECODE_BYTES", decode_bytes)
+    monkeypatch.setattr(blocks, "DECODE_BYTES", decode_bytes)
     text = "id,quote\n1,«дата» 😀 é\n2,plain\n".encode()
-    assert tables.clean(text, len(text))
-    assert tables.clean(text + b"\x00\xff", len(text))  # only the bytes before ``end``
-    assert not tables.clean(text.replace(b"plain", b"pl\x00in"), len(text))
-    assert not tables.clean(text.replace(b"plain", b"pl\xe9in"), len(text))
-    assert not tables.clean(text[:-1] + "é".encode()[:1], len(text))  # ends inside a character
-    assert not tables.clean(text.replace("😀".encode(), "😀".encode()[:3]), len(text) - 1)
+    assert blocks.clean(text, len(text))
+    assert blocks.clean(text + b"\x00\xff", len(text))  # only the bytes before ``end``
+    assert not blocks.clean(text.replace(b"plain", b"pl\x00in"), len(text))
+    assert not blocks.clean(text.replace(b"plain", b"pl\xe9in"), len(text))
+    assert not blocks.clean(text[:-1] + "é".encode()[:1], len(text))  # ends inside a character
+    assert not blocks.clean(text.replace("😀".encode(), "😀".encode()[:3]), len(text) - 1)
 
 
 def test_a_stopped_descriptor_check_is_not_cached(tmp_path: Path) -> None:

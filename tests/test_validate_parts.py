@@ -9,7 +9,7 @@ import pytest
 
 from conftest import copy_package, row_findings
 from ruven.package import DataPackage
-from ruven.validate import tables
+from ruven.validate import blocks, tables
 
 
 @pytest.mark.parametrize("part_bytes", [1500, 20_000])
@@ -41,7 +41,7 @@ def test_parts_cut_only_between_records(mini: Path, tmp_path: Path) -> None:
 
     with path.open("rb") as fh:
         fh.readline()
-        chunks = [block[:end] for block, end, *_ in tables._records(fh, 100)]
+        chunks = [block[:end] for block, end, *_ in blocks.records(fh, 100)]
     assert b"".join(chunks) == path.read_bytes()[len(header.encode()) :]
     import csv
 
@@ -96,19 +96,19 @@ def test_references_into_reference_tables_are_looked_up_part_by_part(synthetic: 
     assert kept & into_whole == {("statements", "speaker_id")}  # the likely-duplicate statements' key
 
 
-@pytest.mark.parametrize("small", [0, tables.SMALL_BYTES])
+@pytest.mark.parametrize("small", [0, blocks.SMALL_BYTES])
 def test_byte_counts_are_those_of_bytes_count(small: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The line breaks, commas and quotes that decide where a part ends and whether polars read
     it whole are counted by polars over the bytes in place, for a big buffer: the same counts
     as Python's own ``bytes.count``, up to any end."""
     import random
 
-    monkeypatch.setattr(tables, "SMALL_BYTES", small)
+    monkeypatch.setattr(blocks, "SMALL_BYTES", small)
     rng = random.Random(13)
     data = bytes(rng.choice(b'ab,\n"\r\x00\xff') for _ in range((1 << 20) + 4099))
     for end in (None, 0, 1, 4096, len(data) - 1):
         n = len(data) if end is None else end
-        assert tables.count_bytes(data, b'\n,"', end) == [data.count(b"\n", 0, n), data.count(b",", 0, n), data.count(b'"', 0, n)]
+        assert blocks.count_bytes(data, b'\n,"', end) == [data.count(b"\n", 0, n), data.count(b",", 0, n), data.count(b'"', 0, n)]
 
 
 def test_both_layers_side_by_side_give_the_findings_of_one_thread(synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,26 +169,26 @@ def test_each_part_is_read_once_and_parsed_as_read(synthetic: Path, name: str, r
     res = DataPackage.load(synthetic).resources[name]
     whole = tables.load(res).df
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
-    blocks: list[bytes] = []
+    read_blocks: list[bytes] = []
     copies: list[int] = []
-    records, parse = tables._records, tables._parse
+    records, parse = blocks.records, tables._parse
 
     def read(fh: object, size: int, scan: bool = False) -> object:
         import io
 
         assert isinstance(fh, io.FileIO)  # unbuffered: an exit while the second thread reads must not wait for a lock of Python's buffered reader
         for block, *counts in records(fh, size, scan):
-            blocks[:] = [block]
+            read_blocks[:] = [block]
             yield block, *counts
 
     def spy(resource: object, labels: list[str], source: object, *args: object, **kw: object) -> object:
-        if isinstance(source, bytes) and source is not blocks[0]:
+        if isinstance(source, bytes) and source is not read_blocks[0]:
             copies.append(len(source))
         if refused and args[5:6] == (-1,):  # (the next record's start read with the whole records)
             return None
         return parse(resource, labels, source, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tables, "_records", read)
+    monkeypatch.setattr(blocks, "records", read)
     monkeypatch.setattr(tables, "_parse", spy)
     parts = [part.df for part in tables.parts(res)]
     assert len(parts) > 3
@@ -206,13 +206,13 @@ def test_blocks_read_ahead_in_order_and_errors_reach_the_reader(threads: str, mo
     monkeypatch.setenv("RUVEN_THREADS", threads)
     readers: list[str] = []
 
-    def blocks() -> object:
+    def made() -> object:
         for i in range(3):
             readers.append(threading.current_thread().name)
             yield b"x" * i, i
         raise OSError("the disk went away")
 
-    ahead = tables._Ahead(blocks())  # type: ignore[arg-type]
+    ahead = blocks.Ahead(made())  # type: ignore[arg-type]
     got = [ahead.take()]
     for _ in range(2):
         ahead.fetch()
@@ -257,7 +257,7 @@ def test_ctrl_c_waits_for_the_block_being_read(synthetic: Path, monkeypatch: pyt
     from ruven.validate import structural
 
     monkeypatch.setattr(tables, "PART_BYTES", 20_000)
-    records = tables._records
+    records = blocks.records
 
     def slow(fh: object, size: int, scan: bool = False) -> object:
         for block in records(fh, size, scan):
@@ -273,7 +273,7 @@ def test_ctrl_c_waits_for_the_block_being_read(synthetic: Path, monkeypatch: pyt
             raise KeyboardInterrupt
         return check_table(*args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tables, "_records", slow)
+    monkeypatch.setattr(blocks, "records", slow)
     monkeypatch.setattr(structural, "check_table", interrupted)
     with pytest.raises(KeyboardInterrupt):
         row_findings(synthetic)
@@ -286,13 +286,42 @@ def test_a_short_read_is_not_taken_for_the_end_of_the_file() -> None:
     import io
 
     class Trickle(io.BytesIO):
-        def read(self, n: int | None = -1) -> bytes:  # (at most 7 bytes a call)
-            return super().read(min(7, n if n is not None and n >= 0 else 7))
+        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]  # (at most 7 bytes a call)
+            with memoryview(buffer)[:7] as head:
+                return super().readinto(head)
 
     data = bytes(range(256)) * 4
-    assert tables._read(Trickle(data), 1000) == data[:1000]
-    assert tables._read(Trickle(data), 5000) == data
-    assert tables._read(Trickle(b""), 10) == b""
+    assert blocks.Reader(Trickle(data)).read(1000) == data[:1000]
+    assert blocks.Reader(Trickle(data)).read(5000) == data
+    assert blocks.Reader(Trickle(b"")).read(10) == b""
+
+
+def test_blocks_read_into_the_same_memory_stay_as_read() -> None:
+    """Each block is read into the memory of the one before: a block let go is overwritten,
+    one still held keeps its bytes, and a block of another size gets memory of its own."""
+    import io
+
+    data = (bytes(range(256)) * 20)[:5000]
+    reader = blocks.Reader(io.BytesIO(data))
+    held = reader.read(1000)
+    second = reader.read(1000)  # (the first is still held: the memory is copied away first)
+    assert held == data[:1000] and second == data[1000:2000]
+    assert _address(second) != _address(held)
+    address = _address(second)
+    del held, second
+    third = reader.read(1000)  # (nothing holds the second: its memory is read into)
+    assert _address(third) == address and third == data[2000:3000]
+    del third
+    assert reader.read(500) == data[3000:3500]  # (another size: memory of its own)
+    assert reader.read(1000) == data[3500:4500]
+    assert reader.read(1000) == data[4500:]  # (the file's end)
+
+
+def _address(data: bytes) -> int:
+    """Where a bytes object's contents lie (numpy reads it without a copy)."""
+    import numpy as np
+
+    return int(np.frombuffer(data, dtype=np.uint8).ctypes.data)
 
 
 @pytest.mark.parametrize("scan_bytes", [5, 16, 1 << 24])

@@ -110,7 +110,8 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
     structural engine, then by the pandera rules, then dropped (only the key columns and the
     small reference tables stay), so memory holds one big table at a time."""
     from ruven.validate import preflight, rules
-    from ruven.validate.tables import BadBytes, in_parts
+    from ruven.validate.blocks import BadBytes
+    from ruven.validate.tables import in_parts
 
     structural_on = "frictionless" in order
     if progress:
@@ -132,11 +133,11 @@ def _row_layers(pkg: DataPackage, report: ValidationReport, order: list[str], to
 
 def _row_layers_once(pkg: DataPackage, report: ValidationReport, order: list[str], today: dt.date, tables: TableCache | None, max_per_kind: int | None, in_process: bool, structural_on: bool, late: Any) -> None:
     """One run of :func:`_row_layers`; the report is written only at its end. With ``late``,
-    raises :class:`ruven.validate.tables.BadBytes` when a table's bytes left to the reader of
+    raises :class:`ruven.validate.blocks.BadBytes` when a table's bytes left to the reader of
     its rows are not clean."""
     from ruven.validate import preflight
+    from ruven.validate.blocks import BadBytes
     from ruven.validate.row_checks import check_rows
-    from ruven.validate.tables import BadBytes
 
     t = {"frictionless": 0.0, "pandera": 0.0}
     rules_on = "pandera" in order

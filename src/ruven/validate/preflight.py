@@ -175,7 +175,7 @@ class LateScan:
     ``scan``): their bytes are then read once, not twice (the preflight's read of them took
     0.27 s at 1M rows per table, before any row was checked). A file whose rows were not all
     read that way is scanned here (:meth:`settle`). Where a problem is found either way,
-    :class:`ruven.validate.tables.BadBytes` is raised: the caller then runs the preflight over
+    :class:`ruven.validate.blocks.BadBytes` is raised: the caller then runs the preflight over
     every file as before, which leaves that table out and reports it."""
 
     def __init__(self, wants: Callable[[Resource], bool]) -> None:
@@ -200,7 +200,7 @@ class LateScan:
     def settle(self, resources: list[Resource]) -> None:
         """Scan the files of ``resources`` whose rows were not all read: raise BadBytes if one
         is not clean, as the preflight would have found."""
-        from ruven.validate.tables import BadBytes
+        from ruven.validate.blocks import BadBytes
 
         for res in resources:
             if res.name in self.pending:

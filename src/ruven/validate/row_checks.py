@@ -20,7 +20,7 @@ def check_rows(pkg: DataPackage, order: list[str], today: dt.date, safe: list[An
     """Every table's row checks: (rows per table, findings, findings to keep per table). The
     tables whose bytes the preflight left to the reader (``late``, a
     :class:`ruven.validate.preflight.LateScan`) are scanned as their rows are read; raises
-    :class:`ruven.validate.tables.BadBytes` where one is not clean."""
+    :class:`ruven.validate.blocks.BadBytes` where one is not clean."""
     from ruven.validate import keys, rules
 
     ctx = rules.Context(pkg, today)

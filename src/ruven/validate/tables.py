@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ruven.package import Resource
+from ruven.validate import blocks
 from ruven.validate.background import InThread
+from ruven.validate.blocks import count_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -58,25 +60,6 @@ class Table:
 
     def __len__(self) -> int:
         return self.df.height
-
-
-#: Below this many bytes, :func:`count_bytes` uses ``bytes.count``.
-SMALL_BYTES = 1 << 20
-
-
-def count_bytes(data: bytes, needles: bytes, end: int | None = None) -> list[int]:
-    """How often each byte of ``needles`` occurs in ``data[:end]``. A big buffer is compared
-    in place by polars (through numpy's zero-copy view of the bytes), every needle in one
-    query on every core: three counts of 32 MiB take 4-5 ms this way and 33-35 ms with
-    ``bytes.count``."""
-    n = len(data) if end is None else end
-    if n < SMALL_BYTES:
-        return [data.count(needles[i : i + 1], 0, n) for i in range(len(needles))]
-    import numpy as np
-    import polars as pl
-
-    frame = pl.DataFrame({"b": pl.Series(np.frombuffer(data, dtype=np.uint8, count=n))})
-    return [int(c) for c in frame.select((pl.col("b") == byte).sum().alias(str(i)) for i, byte in enumerate(needles)).row(0)]
 
 
 def byte_counts(path: Path, needles: bytes) -> tuple[list[int], bool]:
@@ -242,12 +225,6 @@ class PartsRefused(Exception):
     (ragged rows, blank lines, ...): the table must be read whole, by the exact reader."""
 
 
-class BadBytes(Exception):
-    """Bytes of a big table that the preflight left to :func:`parts` (``scan``) hold a NUL
-    byte or are not UTF-8: the preflight must scan the file and report it (see
-    :class:`ruven.validate.preflight.LateScan`)."""
-
-
 def in_parts(resource: Resource) -> bool:
     """Whether :func:`parts` reads this table in more than one part."""
     return resource.path.stat().st_size > PART_BYTES
@@ -259,7 +236,7 @@ def parts(resource: Resource, scan: bool = False) -> Iterator[Table]:
     :class:`PartsRefused` (possibly after some parts) when the file needs the exact reader.
     With ``scan``, the bytes after the header are checked as they are read (no NUL byte, UTF-8
     only), for the preflight, which then need not read the file a second time; raises
-    :class:`BadBytes` where they are not."""
+    :class:`ruven.validate.blocks.BadBytes` where they are not."""
     limit = PART_BYTES
     path = resource.path
     if not in_parts(resource):
@@ -275,9 +252,9 @@ def parts(resource: Resource, scan: bool = False) -> Iterator[Table]:
         skip = len(head.readline())  # the header: _header read it
     with path.open("rb", buffering=0) as fh:
         fh.seek(skip)
-        blocks = _Ahead(_records(fh, limit, scan))
+        ahead = blocks.Ahead(blocks.records(fh, limit, scan))
         try:
-            while (block := blocks.take()) is not None:
+            while (block := ahead.take()) is not None:
                 chunk, end, newlines, commas, plain = block
                 del block
                 later: list[Callable[[], bool]] = []
@@ -286,133 +263,13 @@ def parts(resource: Resource, scan: bool = False) -> Iterator[Table]:
                 if table is None:
                     raise PartsRefused(resource.name)
                 first_line += newlines
-                blocks.fetch()  # (the next block is read while this part is checked)
+                ahead.fetch()  # (the next block is read while this part is checked)
                 none_short = [InThread(check, "ruven-rows") for check in later]  # (beside the part's checks)
                 yield table
                 if not all(check.result() for check in none_short):
                     raise PartsRefused(resource.name)
         finally:
-            blocks.close()
-
-
-class _Ahead:
-    """The blocks of :func:`_records`, each read in a second thread (``fetch``) while the part
-    before is checked, once that part was parsed and its block let go: memory holds one block
-    at a time, and the read (0.8 s at 1M rows per table) leaves the checks' way. Not threaded
-    (``RUVEN_THREADS=1``), the block is read at once."""
-
-    def __init__(self, blocks: Iterator[Block]) -> None:
-        self._blocks = blocks
-        self._next: InThread[Block | None] | None = None
-
-    def fetch(self) -> None:
-        if self._next is None:
-            self._next = InThread(lambda: next(self._blocks, None), "ruven-read")
-
-    def take(self) -> Block | None:
-        self.fetch()
-        assert self._next is not None
-        block, self._next = self._next.result(), None
-        return block
-
-    def close(self) -> None:
-        """Wait for a block being read (the file closes after)."""
-        if self._next is not None:
-            self._next.wait()
-
-
-#: what :func:`_records` yields: (block, end, line breaks, commas, (end, quotes) or None)
-Block = tuple[bytes, int, int, int, "tuple[int, int] | None"]
-
-
-def _records(fh: Any, size: int, scan: bool = False) -> Iterator[Block]:
-    """Runs of whole records of about ``size`` bytes, from where ``fh`` stands, each read once,
-    as ``(block, end, line breaks, commas, plain)``: ``block[:end]`` are whole records, ending at
-    a line break outside quotes (an even number of quotes before it since the start of the run),
-    with their counts of line breaks and commas, and ``plain``, (end, quotes), where they hold no
-    carriage return (for :func:`_lengths_rule_out_short`); ``block[end:]`` is the start of the next record, read
-    again with the next run (a copy of ``block[:end]`` would cost as much as the read, and a
-    second read of it did: 0.7 s at 1M rows per table). With ``scan``, each run's bytes are
-    checked as :func:`clean` does, in the thread that reads them."""
-    start = fh.tell()
-    want = size
-    while True:
-        fh.seek(start)
-        data = _read(fh, want)
-        if len(data) < want:  # the end of the file: the rest is whole records
-            if data:
-                if scan and not clean(data, len(data)):
-                    raise BadBytes(fh.name)
-                quotes, newlines, commas = count_bytes(data, b'"\n,')
-                yield data, len(data), newlines, commas, _plain(data, len(data), quotes)
-            return
-        cut = len(data)
-        while True:
-            cut = data.rfind(b"\n", 0, cut) + 1
-            if cut == 0:
-                break
-            quotes, newlines, commas = count_bytes(data, b'"\n,', cut)
-            if quotes % 2 == 0:
-                break
-            cut -= 1
-        if cut == 0:  # one record longer than the block: read more at once
-            want *= 2
-            continue
-        if scan and not clean(data, cut):
-            raise BadBytes(fh.name)
-        start += cut
-        want = size
-        yield data, cut, newlines, commas, _plain(data, cut, quotes)
-        del data
-
-
-def _plain(data: bytes, end: int, quotes: int) -> tuple[int, int] | None:
-    return None if data.find(b"\r", 0, end) >= 0 else (end, quotes)
-
-
-#: bytes decoded at once by :func:`clean` (a str of a 32 MiB block would hold up to 128 MiB)
-DECODE_BYTES = 1 << 20
-
-
-def clean(data: bytes, end: int) -> bool:
-    """Whether ``data[:end]`` holds no NUL byte and is UTF-8 that ends with a whole character.
-    ASCII is told at once; other text is decoded a slice at a time, and the text let go."""
-    import codecs
-
-    if data.find(b"\x00", 0, end) >= 0:
-        return False
-    if data.isascii():
-        return True
-    view = memoryview(data)[:end]
-    at = 0
-    try:
-        while at < end:
-            last = at + DECODE_BYTES >= end
-            _, used = codecs.utf_8_decode(view[at : at + DECODE_BYTES], "strict", last)
-            if last:
-                break
-            if not used:  # (a slice shorter than one character: not with DECODE_BYTES of 4 or more)
-                return False
-            at += used
-    except UnicodeDecodeError:
-        return False
-    finally:
-        view.release()
-    return True
-
-
-def _read(fh: Any, n: int) -> bytes:
-    """``n`` bytes from where an unbuffered file stands, fewer only at its end (a read of the
-    operating system may return fewer; then the pieces are joined)."""
-    data = fh.read(n)
-    if 0 < len(data) < n:
-        pieces = [data]
-        got = len(data)
-        while got < n and (more := fh.read(n - got)):
-            pieces.append(more)
-            got += len(more)
-        data = b"".join(pieces)
-    return data
+            ahead.close()
 
 
 def _load_python(resource: Resource, data: bytes) -> Table:
