@@ -266,6 +266,9 @@ def parts(resource: Resource, scan: bool = False) -> Iterator[Table]:
                 ahead.fetch()  # (the next block is read while this part is checked)
                 none_short = [InThread(check, "ruven-rows") for check in later]  # (beside the part's checks)
                 yield table
+                # (let go before the next part is parsed, which then reuses its memory: held, it
+                # made the parse fault in fresh pages and held two parts at once)
+                del table
                 if not all(check.result() for check in none_short):
                     raise PartsRefused(resource.name)
         finally:
