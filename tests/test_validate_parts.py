@@ -96,14 +96,15 @@ def test_references_into_reference_tables_are_looked_up_part_by_part(synthetic: 
     assert kept & into_whole == {("statements", "speaker_id")}  # the likely-duplicate statements' key
 
 
-@pytest.mark.parametrize("small", [0, blocks.SMALL_BYTES])
-def test_byte_counts_are_those_of_bytes_count(small: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("small", "count_slice"), [(0, blocks.COUNT_SLICE), (0, 4093), (blocks.SMALL_BYTES, blocks.COUNT_SLICE)])
+def test_byte_counts_are_those_of_bytes_count(small: int, count_slice: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The line breaks, commas and quotes that decide where a part ends and whether polars read
-    it whole are counted by polars over the bytes in place, for a big buffer: the same counts
-    as Python's own ``bytes.count``, up to any end."""
+    it whole are counted by polars over the bytes in place, a slice at a time, for a big
+    buffer: the same counts as Python's own ``bytes.count``, up to any end."""
     import random
 
     monkeypatch.setattr(blocks, "SMALL_BYTES", small)
+    monkeypatch.setattr(blocks, "COUNT_SLICE", count_slice)
     rng = random.Random(13)
     data = bytes(rng.choice(b'ab,\n"\r\x00\xff') for _ in range((1 << 20) + 4099))
     for end in (None, 0, 1, 4096, len(data) - 1):
@@ -294,6 +295,29 @@ def test_a_short_read_is_not_taken_for_the_end_of_the_file() -> None:
     assert blocks.Reader(Trickle(data)).read(1000) == data[:1000]
     assert blocks.Reader(Trickle(data)).read(5000) == data
     assert blocks.Reader(Trickle(b"")).read(10) == b""
+
+
+def test_a_part_is_let_go_before_the_next_is_parsed(synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the checks let a part go, nothing holds it while the next part is parsed: the parse
+    takes the memory the part held (held, it took pages the kernel had to fault in, and memory
+    held two parts at once)."""
+    import weakref
+
+    res = DataPackage.load(synthetic).resources["deployments"]
+    monkeypatch.setattr(tables, "PART_BYTES", 20_000)
+    yielded: list[weakref.ref[tables.Table]] = []
+    held: list[bool] = []
+    parse = tables._parse
+
+    def spy(*args: object, **kw: object) -> object:
+        held.append(bool(yielded) and yielded[-1]() is not None)
+        return parse(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tables, "_parse", spy)
+    for part in tables.parts(res):
+        yielded.append(weakref.ref(part))
+        del part
+    assert len(yielded) > 3 and len(held) >= len(yielded) and not any(held)
 
 
 def test_blocks_read_into_the_same_memory_stay_as_read() -> None:
