@@ -415,3 +415,22 @@ def test_short_rows_are_found_from_the_cells_lengths_or_their_commas(records: by
     if not short:  # where the lengths decide, the commas are not looked at
         cells = tables._parse(*args, has_header=False).df.drop(tables.LINE)  # type: ignore[arg-type,union-attr]
         assert tables._lengths_rule_out_short(cells, records.count(b"\n"), plain) == by_lengths
+
+
+@pytest.mark.parametrize("size", [8, 1 << 10])
+def test_a_block_with_a_carriage_return_is_not_plain(size: int) -> None:
+    """The cells' lengths rule short rows out only where a block holds no carriage return: a
+    CRLF line end is one byte more outside the cells, as many as a missing cell's comma, so a
+    part whose rows miss as many commas as it has rows would pass for whole rows."""
+    import io
+    from types import SimpleNamespace
+
+    lf, crlf = b"1,a,b\n2,c,d\n" * 3, b"1,a,b\r\n2\r\n" * 3  # (every other row two cells short)
+    for data, plain in ((lf, True), (crlf, False)):
+        got = list(blocks.records(io.BytesIO(data), size))
+        assert b"".join(block[:end] for block, end, *_ in got) == data
+        assert all((block[4] is not None) == plain for block in got)
+    res = SimpleNamespace(field_names=["id", "name", "note"], name="t")
+    args = (res, ["id", "name", "note"], crlf, crlf.count(b"\n"), crlf.count(b","), True, 2)
+    assert tables._parse(*args, has_header=False) is None  # (the commas tell: short rows)
+    assert tables._parse(*args, has_header=False, plain=(len(crlf), 0)) is not None  # (taken for plain, the lengths would be fooled)

@@ -92,35 +92,46 @@ def records(fh: Any, size: int, scan: bool = False) -> Iterator[Block]:
     while True:
         fh.seek(start)
         data = reader.read(want)
-        if len(data) < want:  # the end of the file: the rest is whole records
+        end = len(data)
+        if end < want:  # the end of the file: the rest is whole records
             if data:
-                if scan and not clean(data, len(data)):
+                counts = count_bytes(data, NEEDLES)
+                if scan and not _clean(data, end, counts):
                     raise BadBytes(fh.name)
-                quotes, newlines, commas = count_bytes(data, b'"\n,')
-                yield data, len(data), newlines, commas, _plain(data, len(data), quotes)
+                yield data, end, counts[1], counts[2], _plain(end, counts)
             return
-        cut = len(data)
         while True:
-            cut = data.rfind(b"\n", 0, cut) + 1
-            if cut == 0:
+            end = data.rfind(b"\n", 0, end) + 1
+            if end == 0:
                 break
-            quotes, newlines, commas = count_bytes(data, b'"\n,', cut)
-            if quotes % 2 == 0:
+            counts = count_bytes(data, NEEDLES, end)
+            if counts[0] % 2 == 0:
                 break
-            cut -= 1
-        if cut == 0:  # one record longer than the block: read more at once
+            end -= 1
+        if end == 0:  # one record longer than the block: read more at once
             want *= 2
             continue
-        if scan and not clean(data, cut):
+        if scan and not _clean(data, end, counts):
             raise BadBytes(fh.name)
-        start += cut
+        start += end
         want = size
-        yield data, cut, newlines, commas, _plain(data, cut, quotes)
+        yield data, end, counts[1], counts[2], _plain(end, counts)
         del data
 
 
-def _plain(data: bytes, end: int, quotes: int) -> tuple[int, int] | None:
-    return None if data.find(b"\r", 0, end) >= 0 else (end, quotes)
+#: the bytes :func:`records` counts in a block, in one pass: quotes, line breaks, commas,
+#: carriage returns and NUL bytes (the last two were each a scan of their own, holding
+#: Python's lock)
+NEEDLES = b'"\n,\r\x00'
+
+
+def _plain(end: int, counts: list[int]) -> tuple[int, int] | None:
+    return None if counts[3] else (end, counts[0])
+
+
+def _clean(data: bytes, end: int, counts: list[int]) -> bool:
+    """:func:`clean`, with the NUL bytes of ``data[:end]`` counted already."""
+    return not counts[4] and _utf8(data, end)
 
 
 #: bytes decoded at once by :func:`clean` (a str of a 32 MiB block would hold up to 128 MiB)
@@ -130,10 +141,13 @@ DECODE_BYTES = 1 << 20
 def clean(data: bytes, end: int) -> bool:
     """Whether ``data[:end]`` holds no NUL byte and is UTF-8 that ends with a whole character.
     ASCII is told at once; other text is decoded a slice at a time, and the text let go."""
+    return data.find(b"\x00", 0, end) < 0 and _utf8(data, end)
+
+
+def _utf8(data: bytes, end: int) -> bool:
+    """Whether ``data[:end]`` is UTF-8 that ends with a whole character."""
     import codecs
 
-    if data.find(b"\x00", 0, end) >= 0:
-        return False
     if data.isascii():
         return True
     view = memoryview(data)[:end]
