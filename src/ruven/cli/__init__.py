@@ -94,5 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             code = 3
     sys.stdout.flush()
     if argv is None:
+        from ruven.exits import leave_objects_to_the_exit
+
+        leave_objects_to_the_exit()  # (the console script's process ends here)
         sys.exit(code)
     return code

@@ -361,4 +361,8 @@ def _main(argv: list[str]) -> int:
 if __name__ == "__main__":  # pragma: no cover - exercised through validate_package
     import sys
 
-    raise SystemExit(_main(sys.argv[1:]))
+    from ruven.exits import leave_objects_to_the_exit
+
+    code = _main(sys.argv[1:])
+    leave_objects_to_the_exit()  # (the parent waits for this process to end)
+    raise SystemExit(code)
