@@ -41,8 +41,13 @@ def test_parts_cut_only_between_records(mini: Path, tmp_path: Path) -> None:
 
     with path.open("rb") as fh:
         fh.readline()
-        chunks = [block[:end] for block, end, *_ in blocks.records(fh, 100)]
+        got = [(block[:end], newlines, commas, plain) for block, end, newlines, commas, plain in blocks.records(fh, 100)]
+    chunks = [chunk for chunk, *_ in got]
+    assert len(chunks) > 50 and max(map(len, chunks)) <= 200  # (cut near the size asked for, not read whole)
     assert b"".join(chunks) == path.read_bytes()[len(header.encode()) :]
+    # (a cut tried after an odd count of quotes is counted again from the bytes it leaves out:
+    # the counts are those of the records kept)
+    assert [(n, c, p) for _, n, c, p in got] == [(ch.count(b"\n"), ch.count(b","), (len(ch), ch.count(b'"'))) for ch in chunks]
     import csv
 
     for chunk in chunks:

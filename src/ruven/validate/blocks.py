@@ -100,11 +100,15 @@ def records(fh: Any, size: int, scan: bool = False) -> Iterator[Block]:
                     raise BadBytes(fh.name)
                 yield data, end, counts[1], counts[2], _plain(end, counts)
             return
+        counted = 0  # (counts are those of data[:counted])
         while True:
             end = data.rfind(b"\n", 0, end) + 1
             if end == 0:
                 break
-            counts = count_bytes(data, NEEDLES, end)
+            # an odd count of quotes: the line break before is tried, and only the bytes between
+            # the two are counted again (not the whole block)
+            counts = [c - data.count(NEEDLES[i : i + 1], end, counted) for i, c in enumerate(counts)] if counted else count_bytes(data, NEEDLES, end)
+            counted = end
             if counts[0] % 2 == 0:
                 break
             end -= 1

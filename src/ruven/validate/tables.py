@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from ruven.package import Resource
 from ruven.validate import blocks
 from ruven.validate.background import InThread
-from ruven.validate.blocks import count_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -69,7 +68,7 @@ def byte_counts(path: Path, needles: bytes) -> tuple[list[int], bool]:
     last = b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 24):
-            for i, c in enumerate(count_bytes(chunk, needles)):
+            for i, c in enumerate(blocks.count_bytes(chunk, needles)):
                 counts[i] += c
             last = chunk[-1:]
     return counts, last == b"\n"
